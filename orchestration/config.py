@@ -1,0 +1,47 @@
+"""Every setting of the project, read from environment variables with documented defaults.
+
+ROTATION_WAREHOUSE  path of the writer's DuckDB file   (default: warehouse/rotation.duckdb under the project)
+ROTATION_SOURCE     price source: demo | files          (default: demo)
+ROTATION_FILES      price files for the files source, separated by the OS path separator (':' on Linux)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+RAW_DDL_FILE = PROJECT_ROOT / "warehouse" / "raw_schema.sql"
+
+SOURCES = ("demo", "files")
+DEFAULT_SOURCE = "demo"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "rotation.duckdb"
+# dbt's profile reads the warehouse from this variable; it always holds an absolute path.
+DBT_WAREHOUSE_ENV = "ROTATION_DBT_WAREHOUSE"
+
+
+def warehouse_path() -> Path:
+    configured = os.environ.get("ROTATION_WAREHOUSE")
+    return Path(configured).expanduser().resolve() if configured else DEFAULT_WAREHOUSE
+
+
+def source_name() -> str:
+    source = os.environ.get("ROTATION_SOURCE", DEFAULT_SOURCE)
+    if source not in SOURCES:
+        raise ValueError(f"ROTATION_SOURCE={source!r} is not a known source; use one of {', '.join(SOURCES)}")
+    return source
+
+
+def source_files() -> list[str]:
+    configured = os.environ.get("ROTATION_FILES", "")
+    return [part for part in configured.split(os.pathsep) if part]
+
+
+def export_warehouse_for_dbt() -> Path:
+    """Point dbt's profile at the current warehouse (absolute path) and return it."""
+    path = warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ[DBT_WAREHOUSE_ENV] = str(path)
+    return path

@@ -1,0 +1,95 @@
+"""Writing raw.prices_daily: an upsert on (ticker, date) in one transaction.
+
+Rows whose values are unchanged are left alone (their ingested_at too), so loading the same data
+twice changes nothing. Demo and real data never mix: real data replaces the demo market, and the
+demo refuses to load into a warehouse that holds real data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from orchestration.config import RAW_DDL_FILE
+
+VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume", "source"]
+
+
+class MixedSourceError(Exception):
+    pass
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+    demo_rows_removed: int
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_DDL_FILE.read_text())
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchone()[0])
+
+
+def upsert_prices(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, ingested_at: datetime
+) -> UpsertCounts:
+    ensure_raw_schema(con)
+    if source == "demo":
+        real_rows = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source <> 'demo'")
+        if real_rows:
+            raise MixedSourceError(
+                f"the warehouse holds {real_rows} rows of real prices; the demo market would mix with them. "
+                "Point ROTATION_WAREHOUSE at another file to run the demo."
+            )
+
+    incoming = frame[["ticker", "date"] + VALUE_COLUMNS]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("incoming_frame", incoming)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE incoming_prices AS
+            SELECT ticker::VARCHAR AS ticker, date::DATE AS date,
+                   open::DOUBLE AS open, high::DOUBLE AS high, low::DOUBLE AS low,
+                   close::DOUBLE AS close, adj_close::DOUBLE AS adj_close,
+                   volume::BIGINT AS volume, source::VARCHAR AS source
+            FROM incoming_frame
+        """)
+        con.unregister("incoming_frame")
+        demo_rows_removed = 0
+        if source != "demo":
+            demo_rows_removed = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source = 'demo'")
+            con.execute("DELETE FROM raw.prices_daily WHERE source = 'demo'")
+        changes = "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in VALUE_COLUMNS) + ")"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE changed_prices AS
+            SELECT i.*, r.ticker IS NULL AS is_new
+            FROM incoming_prices i
+            LEFT JOIN raw.prices_daily r USING (ticker, date)
+            WHERE r.ticker IS NULL OR {changes}
+        """)
+        inserted = _one(con, "SELECT count(*) FROM changed_prices WHERE is_new")
+        updated = _one(con, "SELECT count(*) FROM changed_prices WHERE NOT is_new")
+        con.execute(
+            f"""
+            INSERT INTO raw.prices_daily (ticker, date, {', '.join(VALUE_COLUMNS)}, ingested_at)
+            SELECT ticker, date, {', '.join(VALUE_COLUMNS)}, ? FROM changed_prices
+            ON CONFLICT (ticker, date) DO UPDATE SET
+                {', '.join(f'{c} = excluded.{c}' for c in VALUE_COLUMNS)}, ingested_at = excluded.ingested_at
+            """,
+            [ingested_at],
+        )
+        con.execute("DROP TABLE changed_prices")
+        con.execute("DROP TABLE incoming_prices")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return UpsertCounts(inserted, updated, len(incoming) - inserted - updated, demo_rows_removed)

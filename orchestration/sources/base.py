@@ -1,0 +1,24 @@
+"""The one shape every price source returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Columns of raw.prices_daily that a source provides (ingest adds ingested_at).
+PRICE_COLUMNS = ["date", "ticker", "open", "high", "low", "close", "adj_close", "volume", "source"]
+
+
+@dataclass
+class PriceBatch:
+    """Prices from one origin (one file, or one generated market), validated and loaded as a unit.
+
+    `frame` has PRICE_COLUMNS plus `row`: the position of each row in its origin (the line number
+    for a file), so that an error can point at it. `date` holds datetime.date values.
+    `read_errors` holds what made the origin unreadable; such a batch is rejected whole.
+    """
+
+    origin: str
+    frame: pd.DataFrame
+    read_errors: list = field(default_factory=list)

@@ -1,0 +1,16 @@
+-- The raw layer: the only tables ingest writes. One natural key per table; loads upsert on it.
+CREATE SCHEMA IF NOT EXISTS raw;
+
+CREATE TABLE IF NOT EXISTS raw.prices_daily (
+    ticker      VARCHAR   NOT NULL,
+    date        DATE      NOT NULL,   -- exchange trading date (US/Eastern session)
+    open        DOUBLE,
+    high        DOUBLE,
+    low         DOUBLE,
+    close       DOUBLE    NOT NULL,
+    adj_close   DOUBLE,               -- split- and dividend-adjusted close; null when the source has none
+    volume      BIGINT,
+    source      VARCHAR   NOT NULL,   -- yahoo | files | demo
+    ingested_at TIMESTAMP NOT NULL,   -- when this row's current values were written
+    PRIMARY KEY (ticker, date)
+);
