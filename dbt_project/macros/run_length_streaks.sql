@@ -1,0 +1,49 @@
+{#
+  Run-length streaks over an ordered series.
+  Input: a relation with the partition column(s), an order column and a boolean `condition_column`
+  (null counts as false). Output: the input plus
+    streak_sessions         consecutive rows up to and including this one where the condition held; 0 otherwise
+    streak_start_date       first row of that run (null when streak_sessions = 0)
+    run_length              full length of the run this row belongs to (null when streak_sessions = 0)
+    run_end_date            last row of that run
+    longest_since_date      last row of the most recent EARLIER run whose full length >= streak_sessions
+    longest_since_sessions  that run's full length
+  The k-th row of every run of length >= k shares the partition (key, k), so the earlier run asked for
+  is simply the previous row of that partition: one pass, no self-join over runs.
+#}
+{% macro run_length_streaks(relation, partition_by, order_by, condition_column) %}
+(
+    with flagged as (
+        select
+            *,
+            coalesce({{ condition_column }}, false) as _holds,
+            sum(case when coalesce({{ condition_column }}, false) then 0 else 1 end)
+                over (partition by {{ partition_by }} order by {{ order_by }} rows unbounded preceding) as _run_id
+        from {{ relation }}
+    ),
+    runs as (
+        select
+            *,
+            case when _holds then
+                sum(_holds::int) over (partition by {{ partition_by }}, _run_id order by {{ order_by }} rows unbounded preceding)
+            else 0 end as streak_sessions,
+            case when _holds then
+                min(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
+            end as streak_start_date,
+            case when _holds then sum(_holds::int) over (partition by {{ partition_by }}, _run_id) end as run_length,
+            case when _holds then
+                max(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
+            end as run_end_date
+        from flagged
+    )
+    select
+        * exclude (_holds, _run_id),
+        case when streak_sessions > 0 then
+            lag(run_end_date) over (partition by {{ partition_by }}, streak_sessions order by {{ order_by }})
+        end as longest_since_date,
+        case when streak_sessions > 0 then
+            lag(run_length) over (partition by {{ partition_by }}, streak_sessions order by {{ order_by }})
+        end as longest_since_sessions
+    from runs
+)
+{% endmacro %}

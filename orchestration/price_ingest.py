@@ -1,0 +1,87 @@
+"""From source batches to raw.prices_daily: validate each batch, load every accepted one in one upsert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import duckdb
+import pandas as pd
+
+from orchestration.raw_prices import UpsertCounts, upsert_prices
+from orchestration.sources.base import PriceBatch
+from orchestration.sources.validation import PriceProblem, ValidatedBatch, validate_batch
+
+
+@dataclass
+class PriceIngestReport:
+    source: str
+    counts: UpsertCounts
+    accepted_origins: list[str]
+    rejected: list[ValidatedBatch]
+    rows_received: int
+    duplicate_rows_dropped: int
+    first_date: object = None
+    last_date: object = None
+    tickers: list[str] = field(default_factory=list)
+    tickers_outside_universe: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[PriceProblem]:
+        return [problem for batch in self.rejected for problem in batch.errors]
+
+
+def _reject_conflicts_between_batches(accepted: list[ValidatedBatch]) -> list[ValidatedBatch]:
+    """A later batch that disagrees with an earlier one on a (ticker, date) is rejected whole."""
+    kept: list[ValidatedBatch] = []
+    seen: pd.DataFrame | None = None
+    for batch in accepted:
+        if seen is not None:
+            overlap = batch.frame.merge(seen, on=["ticker", "date"], suffixes=("", "_earlier"))
+            differs = pd.Series(False, index=overlap.index)
+            for column in ["open", "high", "low", "close", "adj_close", "volume"]:
+                mine, theirs = overlap[column], overlap[f"{column}_earlier"]
+                differs |= ~((mine == theirs) | (mine.isna() & theirs.isna()))
+            if differs.any():
+                first = overlap[differs].iloc[0]
+                batch.errors.append(PriceProblem(
+                    batch.origin, int(first["row"]), first["ticker"],
+                    f"{first['date']} has different values in {first['origin_earlier']} "
+                    f"({int(differs.sum())} conflicting rows)",
+                    "Load one of the two files, or make them agree.",
+                ))
+                batch.frame = None
+                continue
+        kept.append(batch)
+        frame = batch.frame.assign(origin=batch.origin)
+        seen = frame if seen is None else pd.concat([seen, frame], ignore_index=True)
+    return kept
+
+
+def ingest_price_batches(
+    con: duckdb.DuckDBPyConnection, batches: list[PriceBatch], source: str, universe_symbols: list[str]
+) -> PriceIngestReport:
+    validated = [validate_batch(batch) for batch in batches]
+    accepted = _reject_conflicts_between_batches([b for b in validated if b.accepted])
+    rejected = [b for b in validated if not b.accepted]
+
+    frames = [b.frame for b in accepted]
+    combined = (
+        pd.concat(frames, ignore_index=True).drop_duplicates(subset=["ticker", "date"])
+        if frames
+        else pd.DataFrame(columns=["ticker", "date", "open", "high", "low", "close", "adj_close", "volume", "source"])
+    )
+    counts = upsert_prices(con, combined, source, datetime.now(timezone.utc).replace(tzinfo=None))
+    tickers = sorted(combined["ticker"].unique())
+    return PriceIngestReport(
+        source=source,
+        counts=counts,
+        accepted_origins=[b.origin for b in accepted],
+        rejected=rejected,
+        rows_received=sum(len(b.frame) for b in batches),
+        duplicate_rows_dropped=sum(b.duplicate_rows_dropped for b in accepted),
+        first_date=combined["date"].min() if len(combined) else None,
+        last_date=combined["date"].max() if len(combined) else None,
+        tickers=tickers,
+        tickers_outside_universe=[t for t in tickers if t not in set(universe_symbols)],
+    )
