@@ -16,10 +16,9 @@ from orchestration.sources.demo import (
     OTHER_START_DATE,
     ROTATION_PLAN,
     DemoSource,
-    nyse_early_closes,
-    nyse_sessions,
     rotation_sessions,
 )
+from orchestration.trading_calendar import nyse_early_closes, nyse_sessions
 from orchestration.universe import load_universe
 
 

@@ -16,15 +16,14 @@ derived from them with quarterly dividends and stock splits, the way Yahoo repor
 
 from __future__ import annotations
 
-import warnings
 import zlib
 from datetime import date
 
-import exchange_calendars
 import numpy as np
 import pandas as pd
 
 from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
+from orchestration.trading_calendar import nyse_early_closes, nyse_sessions
 from orchestration.universe import Universe, load_universe
 
 ORIGIN = "demo"
@@ -33,7 +32,6 @@ DEMO_END_DATE = date(2026, 11, 20)
 INDEX_START_DATE = date(1990, 1, 2)
 OTHER_START_DATE = date(2015, 1, 2)
 
-CALENDAR_NAME = "XNYS"
 TRADING_DAYS_PER_YEAR = 252
 BASE_SEED = 20_260_120
 
@@ -111,27 +109,6 @@ START_LEVELS = {
     "RSP": 75.0,
 }
 BASE_VOLUME = {"index": 2.0e9, "etf": 2.0e7, "stock": 3.0e7}
-
-
-# --- calendar ----------------------------------------------------------------------------------
-
-
-def _calendar(start: date, end: date) -> exchange_calendars.ExchangeCalendar:
-    with warnings.catch_warnings():
-        # exchange_calendars reads Series.values on tz-aware columns, which newer pandas flags as deprecated.
-        warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops timezone")
-        return exchange_calendars.get_calendar(CALENDAR_NAME, start=pd.Timestamp(start), end=pd.Timestamp(end))
-
-
-def nyse_sessions(start: date, end: date) -> pd.DatetimeIndex:
-    """NYSE trading sessions from `start` to `end` inclusive (naive midnight timestamps)."""
-    return _calendar(start, end).sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
-
-
-def nyse_early_closes(start: date, end: date) -> pd.DatetimeIndex:
-    """NYSE sessions from `start` to `end` inclusive that close early (e.g. the day after Thanksgiving)."""
-    early = _calendar(start, end).early_closes
-    return early[(early >= pd.Timestamp(start)) & (early <= pd.Timestamp(end))]
 
 
 # --- random helpers ----------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""The `rotation` command: run the pipeline, print the report, query the warehouse."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import date
+
+import click
+import duckdb
+
+from orchestration import config
+
+
+def _prepare_dbt_manifest() -> None:
+    """Definitions load the dbt manifest; build it when it is missing (make run always rebuilds it)."""
+    from orchestration.resources import dbt_project, dbt_resource
+
+    if not dbt_project.manifest_path.exists():
+        dbt_resource().cli(["parse"], raise_on_error=True).wait()
+
+
+def _use_project_instance() -> None:
+    """Record runs in the project's Dagster instance (dagster.yaml), so the UI shows them."""
+    if "DAGSTER_HOME" not in os.environ:
+        os.environ["DAGSTER_HOME"] = str(config.PROJECT_ROOT)
+        os.chdir(config.PROJECT_ROOT)
+
+
+def _open_read_only() -> duckdb.DuckDBPyConnection:
+    path = config.warehouse_path()
+    if not path.exists():
+        raise click.ClickException(f"no warehouse at {path}: run `rotation run` first (or set ROTATION_WAREHOUSE)")
+    return duckdb.connect(str(path), read_only=True)
+
+
+@click.group()
+def main() -> None:
+    """Market-rotation warehouse: prices into DuckDB, figures from dbt."""
+
+
+@main.command()
+@click.option("--source", type=click.Choice(config.SOURCES), default=None,
+              help="Price source. Default: ROTATION_SOURCE, else demo (files when --files is given).")
+@click.option("--files", "files", multiple=True, help="Price file(s) in the long CSV layout (files source).")
+@click.argument("more_files", nargs=-1, type=click.Path())
+def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...]) -> None:
+    """Ingest prices and build every model, through the same Dagster job the schedule runs.
+
+    Several files: --files a.csv b.csv c.csv
+    """
+    import dagster as dg
+
+    all_files = [os.path.abspath(f) for f in (*files, *more_files)]
+    if all_files and source is None:
+        source = "files"
+    warehouse = config.warehouse_path()
+    started = time.perf_counter()
+    _use_project_instance()
+    _prepare_dbt_manifest()
+    from orchestration.definitions import defs
+
+    run_config = {
+        "ops": {"raw__prices_daily": {"config": {"source": source, "files": all_files or None}}},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
+    click.echo(f"Building {warehouse} from the {source or config.source_name()} source ...")
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("rotation_job").execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+    elapsed = time.perf_counter() - started
+
+    failed_checks = [
+        e.asset_check_evaluation_data for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
+    for check in failed_checks:
+        severity = check.severity.value if check.severity else "ERROR"
+        click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}", err=True)
+    materialized = len(result.asset_materializations_for_node("raw__prices_daily")) if result.success else 0
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                click.echo(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", err=True)
+        click.echo(f"Pipeline failed after {elapsed:.1f} s (run {result.run_id}).", err=True)
+        sys.exit(1)
+    click.echo(f"Pipeline finished in {elapsed:.1f} s (run {result.run_id}, {materialized} ingest materialization).")
+    if any(c.severity is None or c.severity.value == "ERROR" for c in failed_checks):
+        click.echo("Some checks failed: see the messages above; data that passed was loaded.", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Session to report (YYYY-MM-DD); the last one on or before it. Default: the latest.")
+def report(on) -> None:
+    """Print the headline figures of one session."""
+    from orchestration.report import ReportError, print_report
+
+    with _open_read_only() as con:
+        try:
+            print_report(con, on.date() if on else None)
+        except ReportError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@main.command()
+@click.argument("query")
+def sql(query: str) -> None:
+    """Run a read-only SQL query against the warehouse and print the result."""
+    with _open_read_only() as con:
+        try:
+            relation = con.sql(query)
+        except duckdb.Error as error:
+            raise click.ClickException(str(error)) from error
+        if relation is not None:
+            relation.show(max_rows=200)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Resources shared by the assets: the writer's DuckDB warehouse and the dbt project."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_duckdb import DuckDBResource
+
+from orchestration import config
+
+dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR)
+
+
+def warehouse_resource() -> DuckDBResource:
+    return DuckDBResource(database=str(config.export_warehouse_for_dbt()))
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the project's virtualenv), so an unactivated venv works too."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_resource() -> DbtCliResource:
+    config.export_warehouse_for_dbt()
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
