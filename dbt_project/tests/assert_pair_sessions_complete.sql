@@ -1,4 +1,4 @@
-{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_relative_streaks'}}}) }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_prices_daily'}}}) }}
 -- Dates on which one ticker of a pair has a close and the other does not, within the span both cover.
 -- Such dates are not sessions of the pair; this check makes them visible instead of silently skipped.
 with pairs as (

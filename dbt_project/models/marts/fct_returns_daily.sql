@@ -4,7 +4,7 @@
         unique_key=['ticker', 'date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{% if is_incremental() %}delete from {{ this }} as t where not exists (select 1 from {{ ref('stg_prices_daily') }} as s where s.ticker = t.ticker and s.date = t.date){% endif %}"
+        post_hook="{% if is_incremental() %}delete from {{ this }} as t where not exists (select 1 from {{ ref('int_prices_return_basis') }} as s where s.ticker = t.ticker and s.date = t.date){% endif %}"
     )
 }}
 {#
