@@ -1,0 +1,57 @@
+"""Shared helpers: build a warehouse from hand-made prices and run dbt against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.config import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
+from orchestration.raw_prices import upsert_prices
+from orchestration.resources import dbt_executable
+
+REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
+
+
+def prices_frame(rows: list[tuple], source: str = "files") -> pd.DataFrame:
+    """rows: (ticker, 'YYYY-MM-DD', close, adj_close or None)."""
+    frame = pd.DataFrame(rows, columns=["ticker", "date", "close", "adj_close"])
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    frame["open"] = frame["high"] = frame["low"] = frame["close"]
+    frame["volume"] = pd.array([1000] * len(frame), dtype="Int64")
+    frame["source"] = source
+    return frame
+
+
+def load_prices(warehouse: Path, rows: list[tuple], source: str = "files") -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        upsert_prices(con, prices_frame(rows, source), source, datetime.now())
+
+
+def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    scratch = warehouse.parent / "dbt"
+    env = {**os.environ, DBT_WAREHOUSE_ENV: str(warehouse)}
+    result = subprocess.run(
+        [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+        env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).df()
+
+
+@pytest.fixture
+def reference_data() -> Path:
+    if not REFERENCE_DATA.is_dir():
+        pytest.skip("the shared reference data is not beside this checkout")
+    return REFERENCE_DATA
