@@ -79,14 +79,19 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
     for check in failed_checks:
         severity = check.severity.value if check.severity else "ERROR"
         click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}", err=True)
-    materialized = len(result.asset_materializations_for_node("raw__prices_daily")) if result.success else 0
+    for materialization in result.asset_materializations_for_node("raw__prices_daily"):
+        meta = {key: value.value for key, value in materialization.metadata.items()}
+        click.echo(
+            f"raw.prices_daily: {meta['rows_inserted']} rows inserted, {meta['rows_updated']} updated, "
+            f"{meta['rows_unchanged']} unchanged; {meta['ticker_count']} tickers, {meta['first_date']} to {meta['last_date']}"
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
                 click.echo(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", err=True)
         click.echo(f"Pipeline failed after {elapsed:.1f} s (run {result.run_id}).", err=True)
         sys.exit(1)
-    click.echo(f"Pipeline finished in {elapsed:.1f} s (run {result.run_id}, {materialized} ingest materialization).")
+    click.echo(f"Pipeline finished in {elapsed:.1f} s (run {result.run_id}).")
     if any(c.severity is None or c.severity.value == "ERROR" for c in failed_checks):
         click.echo("Some checks failed: see the messages above; data that passed was loaded.", err=True)
         sys.exit(1)

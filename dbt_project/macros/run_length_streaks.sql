@@ -25,12 +25,12 @@
         select
             *,
             case when _holds then
-                sum(_holds::int) over (partition by {{ partition_by }}, _run_id order by {{ order_by }} rows unbounded preceding)
+                (sum(_holds::int) over (partition by {{ partition_by }}, _run_id order by {{ order_by }} rows unbounded preceding))::integer
             else 0 end as streak_sessions,
             case when _holds then
                 min(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
             end as streak_start_date,
-            case when _holds then sum(_holds::int) over (partition by {{ partition_by }}, _run_id) end as run_length,
+            case when _holds then (sum(_holds::int) over (partition by {{ partition_by }}, _run_id))::integer end as run_length,
             case when _holds then
                 max(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
             end as run_end_date

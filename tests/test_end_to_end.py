@@ -1,0 +1,138 @@
+"""The whole asset graph materialized through `rotation run` (the schedule's Dagster job) into temporary warehouses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from orchestration.sources.demo import rotation_sessions
+from tests.conftest import query
+
+ROTATION = [str(Path(sys.executable).parent / "rotation")]
+
+CONTRACT_COLUMNS = {
+    "raw.prices_daily": "ticker date open high low close adj_close volume source ingested_at",
+    "marts.dim_tickers": "ticker name asset_type sector proxy_for_sector cohorts",
+    "marts.fct_returns_daily": "ticker date close adj_close return_1d return_5d return_mtd return_ytd",
+    "marts.fct_relative_streaks": "pair_id date leader_ticker laggard_ticker leader_return_1d laggard_return_1d "
+    "spread_1d leader_outperformed streak_sessions streak_start_date longest_since_date longest_since_sessions",
+    "marts.fct_sector_returns": "sector date method proxy_ticker return_1d return_5d return_mtd return_ytd rank_1d",
+    "marts.fct_sector_dispersion": "date method top_sector top_return_1d bottom_sector bottom_return_1d spread_1d",
+    "marts.fct_cohort_returns": "cohort date members return_1d_equal_weight return_ytd_equal_weight return_ytd_cap_weight",
+    "marts.rotation_summary": "date source is_demo streak_sessions streak_start_date streak_longest_since_date",
+}
+
+
+def rotation(*args: str, warehouse: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ROTATION_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(warehouse.parent)}
+    env.pop("ROTATION_SOURCE", None)
+    env.pop("ROTATION_FILES", None)
+    result = subprocess.run(ROTATION + list(args), env=env, capture_output=True, text=True)
+    if check:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    path = tmp_path_factory.mktemp("demo") / "rotation.duckdb"
+    return path, rotation("run", warehouse=path)
+
+
+def test_contract_tables_and_columns(demo_warehouse):
+    path, _ = demo_warehouse
+    columns = query(path, "SELECT table_schema || '.' || table_name AS t, column_name FROM information_schema.columns")
+    for table, expected in CONTRACT_COLUMNS.items():
+        present = set(columns.loc[columns["t"] == table, "column_name"])
+        assert set(expected.split()) <= present, f"{table} lacks {set(expected.split()) - present}"
+    schemas = set(query(path, "SELECT DISTINCT table_schema FROM information_schema.tables")["table_schema"])
+    assert {"raw", "staging", "intermediate", "marts"} <= schemas
+    assert not any(s.startswith("main_") for s in schemas)
+
+
+def test_every_row_is_labelled_demo(demo_warehouse):
+    path, result = demo_warehouse
+    assert query(path, "SELECT DISTINCT source FROM raw.prices_daily")["source"].tolist() == ["demo"]
+    assert query(path, "SELECT bool_and(is_demo) AS all_demo FROM marts.rotation_summary")["all_demo"][0]
+    report = rotation("report", warehouse=path).stdout
+    assert report.splitlines()[0].startswith("DEMO DATA")
+    assert "Pipeline finished in" in result.stdout
+
+
+def test_returns_cover_every_price_and_match_closes(demo_warehouse):
+    path, _ = demo_warehouse
+    counts = query(path, "SELECT (SELECT count(*) FROM raw.prices_daily) AS raw, (SELECT count(*) FROM marts.fct_returns_daily) AS fct")
+    assert counts["raw"][0] == counts["fct"][0] > 100_000
+    spy = query(path, "SELECT date, adj_close, return_1d FROM marts.fct_returns_daily WHERE ticker = 'SPY' ORDER BY date")
+    assert spy["return_1d"].iloc[1:].to_numpy() == pytest.approx((spy["adj_close"] / spy["adj_close"].shift() - 1).iloc[1:].to_numpy())
+
+
+def test_split_moves_close_but_not_the_return(demo_warehouse):
+    path, _ = demo_warehouse
+    nvda = query(path, "SELECT date, close, return_1d FROM marts.fct_returns_daily WHERE ticker = 'NVDA' AND date BETWEEN '2024-06-07' AND '2024-06-10' ORDER BY date")
+    assert nvda["close"].iloc[1] / nvda["close"].iloc[0] < 0.15  # 10-for-1
+    assert abs(nvda["return_1d"].iloc[1]) < 0.2
+
+
+def test_january_rotation_streak_and_longest_since(demo_warehouse):
+    path, _ = demo_warehouse
+    length = rotation_sessions(2026)
+    row = query(path, "SELECT * FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' AND date >= '2026-01-01' ORDER BY streak_sessions DESC LIMIT 1").iloc[0]
+    assert row["streak_sessions"] == length
+    assert row["streak_start_date"].date().isoformat() == "2026-01-02"  # first session of 2026
+    # The named earlier run is at least as long, and no run that long ended between it and this streak.
+    since = row["longest_since_date"]
+    assert row["longest_since_sessions"] >= length
+    between = query(path, "SELECT count(*) AS n FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' AND date > ? AND date < '2026-01-02' AND streak_sessions >= ?", [since, length])
+    assert between["n"][0] == 0
+
+
+def test_second_run_changes_nothing(demo_warehouse):
+    path, _ = demo_warehouse
+    before = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
+    second = rotation("run", warehouse=path)
+    assert "0 rows inserted, 0 updated" in second.stdout
+    after = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_files_run_with_a_bad_file_loads_the_good_one_and_fails_loudly(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "date,ticker,open,high,low,close,adj_close,volume\n"
+        "2025-01-02,^GSPC,100,101,99,100,,0\n2025-01-03,^GSPC,100,102,99,101,,0\n"
+        "2025-01-02,^RUT,50,51,49,50,,0\n2025-01-03,^RUT,50,52,49,51,,0\n"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,ticker,open,high,low,close,adj_close,volume\n2025-01-02,SPY,500,490,495,498,,10\n")
+    warehouse = tmp_path / "files.duckdb"
+    result = rotation("run", "--files", str(good), str(bad), warehouse=warehouse, check=False)
+    assert result.returncode == 1
+    assert "bad.csv, row 2, ticker SPY: high 490.0 is below low 495.0" in result.stdout + result.stderr
+    loaded = query(warehouse, "SELECT ticker, count(*) AS n FROM raw.prices_daily GROUP BY ticker ORDER BY ticker")
+    assert loaded.to_dict("list") == {"ticker": ["^GSPC", "^RUT"], "n": [2, 2]}
+    # The marts were still built from what landed.
+    row = query(warehouse, "SELECT * FROM marts.fct_relative_streaks WHERE date = '2025-01-03' AND pair_id = 'russell2000_vs_sp500'").iloc[0]
+    assert row["spread_1d"] == pytest.approx(0.02 - 0.01) and row["streak_sessions"] == 1
+
+
+def test_reference_data_figures(tmp_path, reference_data):
+    files = [str(reference_data / name) for name in ("indices_daily.csv", "etfs_daily_unadjusted.csv", "stocks_daily.csv")]
+    warehouse = tmp_path / "reference.duckdb"
+    rotation("run", "--source", "files", "--files", *files, warehouse=warehouse)
+    summary = query(warehouse, "SELECT * FROM marts.rotation_summary WHERE date = '2026-01-16'").iloc[0]
+    indices = pd.read_csv(reference_data / "indices_daily.csv", index_col=["ticker", "date"])["close"]
+    for ticker, prefix in [("^GSPC", "sp500"), ("^RUT", "russell2000"), ("^IXIC", "nasdaq")]:
+        assert summary[f"{prefix}_return_ytd"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2025-12-31"] - 1)
+        assert summary[f"{prefix}_return_5d"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2026-01-09"] - 1)
+    # ^RUT beat ^GSPC on each of the first 11 sessions of 2026 in this data.
+    first = indices.loc["^RUT"].loc["2025-12-31":"2026-01-16"].pct_change().dropna() - indices.loc["^GSPC"].loc["2025-12-31":"2026-01-16"].pct_change().dropna()
+    assert (first > 0).all() and len(first) == 11
+    assert summary["streak_sessions"] == 11
+    report = rotation("report", "--date", "2026-01-16", warehouse=warehouse).stdout
+    assert "11 sessions in a row, since 2026-01-02" in report and "Source: files" in report
