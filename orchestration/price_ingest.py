@@ -41,12 +41,14 @@ def _reject_conflicts_between_batches(accepted: list[ValidatedBatch]) -> list[Va
             differs = pd.Series(False, index=overlap.index)
             for column in ["open", "high", "low", "close", "adj_close", "volume"]:
                 mine, theirs = overlap[column], overlap[f"{column}_earlier"]
-                differs |= ~((mine == theirs) | (mine.isna() & theirs.isna()))
+                both = mine.notna() & theirs.notna()
+                unequal = (mine != theirs).fillna(False).astype(bool)
+                differs |= (mine.isna() != theirs.isna()) | (both & unequal)
             if differs.any():
                 first = overlap[differs].iloc[0]
                 batch.errors.append(PriceProblem(
                     batch.origin, int(first["row"]), first["ticker"],
-                    f"{first['date']} has different values in {first['origin_earlier']} "
+                    f"{first['date']} has different values in {first['origin']} "
                     f"({int(differs.sum())} conflicting rows)",
                     "Load one of the two files, or make them agree.",
                 ))

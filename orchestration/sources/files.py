@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
-from orchestration.sources.validation import PriceProblem
+from orchestration.sources.validation import PriceProblem, row_problems
 
 LONG_LAYOUT = ["date", "ticker", "open", "high", "low", "close", "adj_close", "volume"]
 FIRST_DATA_LINE = 2  # line 1 is the header
@@ -22,10 +23,12 @@ def read_long_csv(path: Path) -> PriceBatch:
     if not path.is_file():
         return _unreadable(origin, [PriceProblem(origin, None, None, "file not found", "Check the path given to --files.")])
     try:
-        text = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        text = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False, skip_blank_lines=False
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         return _unreadable(origin, [PriceProblem(origin, None, None, f"not a readable CSV ({exc})", "Export it as UTF-8 CSV.")])
-    text.columns = [c.strip().lower() for c in text.columns]
+    text.columns = [str(c).strip().lower() for c in text.columns]
     missing = [c for c in LONG_LAYOUT if c not in text.columns]
     if missing:
         return _unreadable(origin, [PriceProblem(
@@ -33,35 +36,37 @@ def read_long_csv(path: Path) -> PriceBatch:
             f"The header must be {','.join(LONG_LAYOUT)} (adj_close and volume values may be empty).",
         )])
 
-    frame = pd.DataFrame({"row": range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(text))})
-    frame["ticker"] = text["ticker"].str.strip().str.upper().to_numpy()
-    problems: list[PriceProblem] = []
+    # Row numbers are line numbers: count blank lines, then drop them.
+    text = text[LONG_LAYOUT].fillna("").apply(lambda column: column.str.strip())
+    text.insert(0, "row", range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(text)))
+    text = text[(text[LONG_LAYOUT] != "").any(axis=1)].reset_index(drop=True)
+    text["ticker"] = text["ticker"].str.upper()
 
-    dates = pd.to_datetime(text["date"].str.strip(), format="%Y-%m-%d", errors="coerce")
-    for i in dates.index[dates.isna()][:5]:
-        problems.append(PriceProblem(
-            origin, int(frame.at[i, "row"]), frame.at[i, "ticker"],
-            f"date {text.at[i, 'date']!r} is not a date", "Write dates as YYYY-MM-DD (the exchange trading date).",
-        ))
-    frame["date"] = dates.dt.date.to_numpy()
+    frame = text[["row", "ticker"]].copy()
+    problems: list[PriceProblem] = []
+    dates = pd.to_datetime(text["date"], format="%Y-%m-%d", errors="coerce")
+    problems += row_problems(
+        text, dates.isna(), origin, "date {date!r} is not a date", "Write dates as YYYY-MM-DD (the exchange trading date)."
+    )
+    frame["date"] = dates.dt.date
 
     for column in ["open", "high", "low", "close", "adj_close", "volume"]:
-        raw = text[column].str.strip()
-        numbers = pd.to_numeric(raw.replace("", None), errors="coerce")
-        unparsable = raw.ne("") & numbers.isna()
-        for i in raw.index[unparsable][:5]:
-            problems.append(PriceProblem(
-                origin, int(frame.at[i, "row"]), frame.at[i, "ticker"],
-                f"{column} {raw[i]!r} is not a number", "Use plain decimal numbers, with '.' as the decimal mark.",
-            ))
-        frame[column] = numbers.astype("float64").to_numpy()
+        numbers = pd.to_numeric(text[column].replace("", None), errors="coerce").astype("float64")
+        problems += row_problems(
+            text, text[column].ne("") & ~np.isfinite(numbers), origin,
+            f"{column} {{{column}!r}} is not a number", "Use plain decimal numbers, with '.' as the decimal mark.",
+        )
+        frame[column] = numbers
 
-    fractional_volume = frame["volume"].notna() & (frame["volume"] % 1 != 0)
-    for i in frame.index[fractional_volume][:5]:
-        problems.append(PriceProblem(
-            origin, int(frame.at[i, "row"]), frame.at[i, "ticker"],
-            f"volume {frame.at[i, 'volume']} is not a whole number of shares", "Round the volume or leave it empty.",
-        ))
+    volume = frame["volume"]
+    problems += row_problems(
+        text, volume.notna() & (volume % 1 != 0), origin,
+        "volume {volume} is not a whole number of shares", "Round the volume or leave it empty.",
+    )
+    problems += row_problems(
+        text, volume.notna() & (volume.abs() >= 2**63), origin,
+        "volume {volume} is too large to be a share count", "Correct the volume or leave it empty.",
+    )
     if problems:
         return _unreadable(origin, problems)
 

@@ -45,7 +45,8 @@ class ValidatedBatch:
         return not self.errors
 
 
-def _row_problems(frame: pd.DataFrame, mask: pd.Series, origin: str, problem: str, fix: str) -> list[PriceProblem]:
+def row_problems(frame: pd.DataFrame, mask: pd.Series, origin: str, problem: str, fix: str) -> list[PriceProblem]:
+    """One problem per offending row (the first few, then a count); `problem` may name the row's columns."""
     bad = frame[mask]
     return [
         PriceProblem(origin, int(row.row), row.ticker, problem.format(**row._asdict()), fix)
@@ -67,23 +68,23 @@ def validate_batch(batch: PriceBatch) -> ValidatedBatch:
         return ValidatedBatch(origin, None, [problem])
 
     errors: list[PriceProblem] = []
-    errors += _row_problems(
+    errors += row_problems(
         frame, frame["ticker"].isna() | (frame["ticker"].astype(str).str.strip() == ""), origin,
         "empty ticker", "Fill in the Yahoo symbol of the row or remove the row.",
     )
-    errors += _row_problems(
+    errors += row_problems(
         frame, frame["close"].isna(), origin, "close is empty", "Every row needs a close; remove the row or fill it in."
     )
     for column in ["open", "high", "low", "close", "adj_close"]:
-        errors += _row_problems(
+        errors += row_problems(
             frame, frame[column].notna() & (frame[column] <= 0), origin,
             f"{column} is {{{column}}}, prices must be positive", "Correct the price or remove the row.",
         )
-    errors += _row_problems(
+    errors += row_problems(
         frame, frame["high"].notna() & frame["low"].notna() & (frame["high"] < frame["low"]), origin,
         "high {high} is below low {low}", "Check the column order and the values of the row.",
     )
-    errors += _row_problems(
+    errors += row_problems(
         frame, frame["volume"].notna() & (frame["volume"] < 0), origin,
         "volume is {volume}, it cannot be negative", "Correct the volume or leave it empty.",
     )
@@ -95,7 +96,7 @@ def validate_batch(batch: PriceBatch) -> ValidatedBatch:
     deduplicated = frame[~exact_duplicates]
     conflicting = deduplicated.duplicated(subset=key, keep=False)
     if conflicting.any():
-        errors += _row_problems(
+        errors += row_problems(
             deduplicated, conflicting, origin,
             "{date} appears more than once for this ticker with different values",
             "Keep one row per ticker and date.",
