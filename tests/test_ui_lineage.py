@@ -1,0 +1,84 @@
+"""The Dagster UI's own API (the webserver `make ui` starts) shows one connected lineage graph."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+QUERY = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def post_graphql(url: str) -> dict:
+    request = urllib.request.Request(url, data=json.dumps({"query": QUERY}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def asset_nodes(tmp_path_factory):
+    home = tmp_path_factory.mktemp("dagster_home")
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "ROTATION_WAREHOUSE": str(home / "rotation.duckdb")}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                nodes = post_graphql(url)["data"]["assetNodes"]
+                if nodes:
+                    break
+            except (OSError, KeyError, TypeError):
+                pass
+            assert server.poll() is None, "the webserver exited"
+            assert time.monotonic() < deadline, "the webserver did not answer within 120 s"
+            time.sleep(1)
+        yield {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_every_layer_is_in_the_graph(asset_nodes):
+    groups = {key: node["groupName"] for key, node in asset_nodes.items()}
+    assert groups["raw/prices_daily"] == "ingest"
+    assert groups["staging/stg_prices_daily"] == "staging"
+    assert groups["intermediate/int_pair_sessions"] == "intermediate"
+    assert groups["marts/rotation_summary"] == "marts"
+    assert groups["staging/universe_pairs"] == "universe"
+
+
+def test_marts_descend_from_the_ingest_asset(asset_nodes):
+    parents = {key: {"/".join(d["path"]) for d in node["dependencyKeys"]} for key, node in asset_nodes.items()}
+    assert parents["staging/stg_prices_daily"] == {"raw/prices_daily"}
+
+    def ancestors(key: str) -> set[str]:
+        found = set()
+        for parent in parents.get(key, ()):
+            found |= {parent} | ancestors(parent)
+        return found
+
+    for key in parents:
+        if key.startswith(("marts/", "intermediate/")):
+            assert "raw/prices_daily" in ancestors(key), f"{key} is not connected to the ingest asset"
