@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from datetime import date
+from datetime import date, timedelta
 
 import exchange_calendars
 import pandas as pd
@@ -30,4 +30,5 @@ def nyse_early_closes(start: date, end: date) -> pd.DatetimeIndex:
 
 
 def is_trading_day(day: date) -> bool:
-    return len(nyse_sessions(day, day)) == 1
+    window = timedelta(days=7)  # the library needs a range that is longer than one day
+    return _calendar(day - window, day + window).is_session(pd.Timestamp(day))

@@ -92,6 +92,14 @@ def test_january_rotation_streak_and_longest_since(demo_warehouse):
     assert between["n"][0] == 0
 
 
+def test_sql_is_read_only(demo_warehouse):
+    path, _ = demo_warehouse
+    answer = rotation("sql", "SELECT count(*) AS pairs FROM staging.universe_pairs", warehouse=path).stdout
+    assert "pairs" in answer and "│     4 │" in answer
+    refused = rotation("sql", "DELETE FROM raw.prices_daily", warehouse=path, check=False)
+    assert refused.returncode != 0 and "read-only" in refused.stderr
+
+
 def test_second_run_changes_nothing(demo_warehouse):
     path, _ = demo_warehouse
     before = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
