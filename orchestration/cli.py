@@ -56,6 +56,7 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
     if all_files and source is None:
         source = "files"
     warehouse = config.warehouse_path()
+    os.environ["ROTATION_WAREHOUSE"] = str(warehouse)  # absolute, before the working folder may change
     started = time.perf_counter()
     _use_project_instance()
     _prepare_dbt_manifest()
