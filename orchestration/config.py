@@ -2,7 +2,8 @@
 
 ROTATION_WAREHOUSE  path of the writer's DuckDB file   (default: warehouse/rotation.duckdb under the project)
 ROTATION_SOURCE     price source: demo | files          (default: demo)
-ROTATION_FILES      price files for the files source, separated by the OS path separator (':' on Linux)
+ROTATION_FILES      price files or folders for the files source, separated by the OS path separator (':' on Linux)
+ROTATION_QUARANTINE where rejected price files are moved (default: quarantine/ beside the warehouse file)
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def source_name() -> str:
 def source_files() -> list[str]:
     configured = os.environ.get("ROTATION_FILES", "")
     return [part for part in configured.split(os.pathsep) if part]
+
+
+def quarantine_folder() -> Path:
+    configured = os.environ.get("ROTATION_QUARANTINE")
+    return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "quarantine"
 
 
 def export_warehouse_for_dbt() -> Path:

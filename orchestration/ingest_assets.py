@@ -1,12 +1,16 @@
 """Ingest assets: one per raw table."""
 
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from orchestration import config as settings
 from orchestration.price_ingest import ingest_price_batches
+from orchestration.quarantine import quarantine_file
 from orchestration.sources.registry import fetch_prices, resolve_source
 from orchestration.universe import load_universe
 
@@ -46,6 +50,12 @@ def raw_prices_daily(
 
     for problem in report.problems:
         context.log.error(str(problem))
+    quarantined = []
+    for batch in report.rejected:
+        if Path(batch.origin).is_file():
+            target = quarantine_file(Path(batch.origin), batch.errors, settings.quarantine_folder(), datetime.now(timezone.utc))
+            quarantined.append(str(target))
+            context.log.error(f"{batch.origin} was rejected whole and moved to {target} (reason beside it)")
     if report.tickers_outside_universe:
         context.log.warning(
             f"loaded tickers that are not in the universe seed: {', '.join(report.tickers_outside_universe)} "
@@ -70,6 +80,7 @@ def raw_prices_daily(
             "ticker_count": len(report.tickers),
             "tickers_outside_universe": dg.MetadataValue.text(", ".join(report.tickers_outside_universe)),
             "accepted": dg.MetadataValue.text("\n".join(report.accepted_origins)),
+            "quarantined": dg.MetadataValue.text("\n".join(quarantined)),
         },
         check_results=[
             dg.AssetCheckResult(

@@ -122,6 +122,8 @@ def test_files_run_with_a_bad_file_loads_the_good_one_and_fails_loudly(tmp_path)
     result = rotation("run", "--files", str(good), str(bad), warehouse=warehouse, check=False)
     assert result.returncode == 1
     assert "bad.csv, row 2, ticker SPY: high 490.0 is below low 495.0" in result.stdout + result.stderr
+    assert not bad.exists() and good.exists()
+    assert len(list((tmp_path / "quarantine").glob("*-bad.csv.reason.txt"))) == 1
     loaded = query(warehouse, "SELECT ticker, count(*) AS n FROM raw.prices_daily GROUP BY ticker ORDER BY ticker")
     assert loaded.to_dict("list") == {"ticker": ["^GSPC", "^RUT"], "n": [2, 2]}
     # The marts were still built from what landed.

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from orchestration.sources.base import PRICE_COLUMNS
-from orchestration.sources.files import FilesSource, read_long_csv
+from orchestration.sources.files import FilesSource, read_price_file
 from orchestration.sources.validation import ValidatedBatch, validate_batch
 
 HEADER = "date,ticker,open,high,low,close,adj_close,volume"
@@ -24,7 +24,7 @@ def write_csv(tmp_path: Path, name: str, *rows: str, header: str = HEADER) -> Pa
 
 
 def validate_file(path: Path) -> ValidatedBatch:
-    return validate_batch(read_long_csv(path))
+    return validate_batch(read_price_file(path))
 
 
 def messages(path: Path) -> list[str]:
@@ -48,7 +48,7 @@ def test_good_file_is_read_with_values_dtypes_and_line_numbers(tmp_path):
         "2025-01-03, xlk ,231.0,233.5,230.0,233.0,,",
         "2025-01-02,SPY,590.1,592.4,588.0,591.55,589.12,51000",
     )
-    batch = read_long_csv(path)
+    batch = read_price_file(path)
     assert batch.origin == str(path)
     assert batch.read_errors == []
     frame = batch.frame
@@ -117,8 +117,8 @@ def test_empty_file(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
     [line] = messages(path)
-    assert line.startswith("empty.csv: not a readable CSV (")
-    assert line.endswith("). Export it as UTF-8 CSV.")
+    assert line.startswith("empty.csv: not a readable price file (")
+    assert line.endswith("). Export it as UTF-8 CSV or Parquet.")
 
 
 def test_header_missing_close(tmp_path):
@@ -128,7 +128,7 @@ def test_header_missing_close(tmp_path):
     )
     assert messages(path) == [
         "noclose.csv, row 1: header lacks close. The header must be "
-        "date,ticker,open,high,low,close,adj_close,volume (adj_close and volume values may be empty)."
+        "date,ticker,open,high,low,close,adj_close,volume (or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)."
     ]
 
 
@@ -257,7 +257,7 @@ def test_one_row_with_several_problems_reports_each(tmp_path):
 
 def test_trailing_comma_on_every_row_does_not_crash(tmp_path):
     path = write_csv(tmp_path, "trailing.csv", GOOD_ROW + ",", "2025-01-03,XLK,231.0,233.5,230.0,233.0,233.0,100,")
-    batch = read_long_csv(path)
+    batch = read_price_file(path)
     if batch.read_errors:
         assert all(problem.origin == str(path) for problem in batch.read_errors)
     else:
