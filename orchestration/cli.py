@@ -79,7 +79,9 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
     ]
     for check in failed_checks:
         severity = check.severity.value if check.severity else "ERROR"
-        click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}", err=True)
+        summary = check.metadata.get("summary")
+        detail = f": {summary.value}" if summary is not None else ""
+        click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}{detail}", err=True)
     for materialization in result.asset_materializations_for_node("raw__prices_daily"):
         meta = {key: value.value for key, value in materialization.metadata.items()}
         click.echo(

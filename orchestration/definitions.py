@@ -2,11 +2,13 @@ import dagster as dg
 
 from orchestration.dbt_assets import rotation_dbt_assets
 from orchestration.ingest_assets import raw_prices_daily
+from orchestration.quality_checks import price_quality_checks
 from orchestration.resources import dbt_resource, warehouse_resource
 from orchestration.schedules import daily_after_close, rotation_job
 
 defs = dg.Definitions(
     assets=[raw_prices_daily, rotation_dbt_assets],
+    asset_checks=price_quality_checks,
     jobs=[rotation_job],
     schedules=[daily_after_close],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},

@@ -9,6 +9,8 @@ import exchange_calendars
 import pandas as pd
 
 CALENDAR_NAME = "XNYS"
+# The library wants its range's ends to be sessions; build a wider calendar and cut it down.
+PADDING = timedelta(days=10)
 
 
 def _calendar(start: date, end: date) -> exchange_calendars.ExchangeCalendar:
@@ -20,15 +22,15 @@ def _calendar(start: date, end: date) -> exchange_calendars.ExchangeCalendar:
 
 def nyse_sessions(start: date, end: date) -> pd.DatetimeIndex:
     """NYSE trading sessions from `start` to `end` inclusive (naive midnight timestamps)."""
-    return _calendar(start, end).sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
+    sessions = _calendar(start - PADDING, end + PADDING).sessions
+    return sessions[(sessions >= pd.Timestamp(start)) & (sessions <= pd.Timestamp(end))]
 
 
 def nyse_early_closes(start: date, end: date) -> pd.DatetimeIndex:
     """NYSE sessions from `start` to `end` inclusive that close early (e.g. the day after Thanksgiving)."""
-    early = _calendar(start, end).early_closes
+    early = _calendar(start - PADDING, end + PADDING).early_closes
     return early[(early >= pd.Timestamp(start)) & (early <= pd.Timestamp(end))]
 
 
 def is_trading_day(day: date) -> bool:
-    window = timedelta(days=7)  # the library needs a range that is longer than one day
-    return _calendar(day - window, day + window).is_session(pd.Timestamp(day))
+    return len(nyse_sessions(day, day)) == 1
