@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 SOURCE = "yahoo"
 EXCHANGE_TZ = "America/New_York"
 # Backoff between attempts: 1 s, 2 s, 4 s ... (at most 60 s), plus up to 1 s of random jitter.
-DEFAULT_WAIT = wait_exponential_jitter(initial=1, max=60, exp_base=2, jitter=1)
+DEFAULT_WAIT = wait_exponential_jitter(max=60, exp_base=2, jitter=1)
 DEFAULT_TIMEOUT = 30.0  # seconds per HTTP request; a long history is a large answer
 DEFAULT_CHUNK_PAUSE = 1.0  # seconds between two chunks of tickers
 # HTTP answers that say "not now" rather than "no": worth another attempt.
@@ -219,7 +219,7 @@ class RedirectedSession(curl_requests.Session):
             return self.target + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if (parts.scheme, host, parts.port) == self._target_origin:
             return url
-        raise ValueError(f"refusing to contact {host or url!r}: this session only talks to {self.target}")
+        raise ValueError(f"refusing to contact {host or url}: this session only talks to {self.target}")
 
     def request(self, method, url, *args, **kwargs):
         return super().request(method, self.redirect(url), *args, **kwargs)
