@@ -1,7 +1,7 @@
 """Every setting of the project, read from environment variables with documented defaults.
 
 ROTATION_WAREHOUSE  path of the writer's DuckDB file   (default: warehouse/rotation.duckdb under the project)
-ROTATION_SOURCE     price source: demo | files          (default: demo)
+ROTATION_SOURCE     price source: demo | files | yahoo  (default: demo)
 ROTATION_FILES      price files or folders for the files source, separated by the OS path separator (':' on Linux)
 ROTATION_QUARANTINE where rejected price files are moved (default: quarantine/ beside the warehouse file)
 """
@@ -16,7 +16,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 RAW_DDL_FILE = PROJECT_ROOT / "warehouse" / "raw_schema.sql"
 
-SOURCES = ("demo", "files")
+SOURCES = ("demo", "files", "yahoo")
 DEFAULT_SOURCE = "demo"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "rotation.duckdb"
 # dbt's profile reads the warehouse from this variable; it always holds an absolute path.

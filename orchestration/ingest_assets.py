@@ -10,6 +10,7 @@ from pydantic import Field
 
 from orchestration import config as settings
 from orchestration.price_ingest import ingest_price_batches
+from orchestration.raw_prices import last_session_of_every_ticker
 from orchestration.quarantine import quarantine_file
 from orchestration.sources.registry import fetch_prices, resolve_source
 from orchestration.universe import load_universe
@@ -19,7 +20,7 @@ PRICES_KEY = dg.AssetKey(["raw", "prices_daily"])
 
 class PriceSourceConfig(dg.Config):
     source: Optional[str] = Field(
-        default=None, description="demo or files. Default: the ROTATION_SOURCE variable, else demo."
+        default=None, description="demo, files or yahoo. Default: the ROTATION_SOURCE variable, else demo."
     )
     files: Optional[list[str]] = Field(
         default=None, description="Price files for the files source. Default: the ROTATION_FILES variable."
@@ -44,8 +45,9 @@ def raw_prices_daily(
 ) -> dg.MaterializeResult:
     source, files = resolve_source(config.source, config.files)
     universe = load_universe()
-    batches = fetch_prices(source, files, universe)
     with warehouse.get_connection() as con:
+        last_stored = last_session_of_every_ticker(con, source, universe.symbols)
+        batches = fetch_prices(source, files, universe, last_stored)
         report = ingest_price_batches(con, batches, source, universe.symbols)
 
     for problem in report.problems:

@@ -8,7 +8,7 @@ demo refuses to load into a warehouse that holds real data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -32,6 +32,18 @@ class UpsertCounts:
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_DDL_FILE.read_text())
+
+
+def last_session_of_every_ticker(con: duckdb.DuckDBPyConnection, source: str, tickers: list[str]) -> date | None:
+    """The latest date that every one of `tickers` has from `source`; None when any has nothing yet."""
+    ensure_raw_schema(con)
+    found = con.execute(
+        "SELECT ticker, max(date) FROM raw.prices_daily WHERE source = ? AND list_contains(?, ticker) GROUP BY ticker",
+        [source, tickers],
+    ).fetchall()
+    if len(found) < len(set(tickers)):
+        return None
+    return min(last for _, last in found)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

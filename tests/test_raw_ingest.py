@@ -16,6 +16,7 @@ from orchestration.raw_prices import MixedSourceError, UpsertCounts, upsert_pric
 from orchestration.sources.demo import DemoSource
 from orchestration.sources.files import FilesSource
 from orchestration.universe import load_universe
+from tests.conftest import load_prices
 
 HEADER = "date,ticker,open,high,low,close,adj_close,volume"
 FIRST_RUN = datetime(2025, 1, 6, 21, 0, 0)
@@ -285,3 +286,17 @@ def test_failed_upsert_leaves_raw_as_it_was(con):
     assert con.execute("SELECT ticker, source, ingested_at FROM raw.prices_daily").fetchall() == [
         ("SPY", "files", SECOND_RUN)
     ]
+
+
+def test_last_session_of_every_ticker_drives_the_incremental_start(tmp_path):
+    from orchestration.raw_prices import last_session_of_every_ticker
+    from orchestration.sources.registry import YAHOO_OVERLAP, yahoo_start
+
+    path = tmp_path / "last.duckdb"
+    load_prices(path, [("SPY", "2025-01-02", 1.0, 1.0), ("SPY", "2025-01-06", 1.0, 1.0), ("QQQ", "2025-01-03", 1.0, 1.0)], source="yahoo")
+    with duckdb.connect(str(path)) as con:
+        assert last_session_of_every_ticker(con, "yahoo", ["SPY", "QQQ"]) == date(2025, 1, 3)
+        assert last_session_of_every_ticker(con, "yahoo", ["SPY", "QQQ", "IWM"]) is None  # IWM has nothing yet
+        assert last_session_of_every_ticker(con, "files", ["SPY"]) is None
+    assert yahoo_start(date(2025, 1, 3)) == date(2025, 1, 3) - YAHOO_OVERLAP
+    assert yahoo_start(None) == date(1985, 1, 1)

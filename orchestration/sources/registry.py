@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from orchestration import config
 from orchestration.sources.base import PriceBatch
 from orchestration.sources.demo import DemoSource
 from orchestration.sources.files import FilesSource
+from orchestration.sources.yahoo import YahooSource
 from orchestration.universe import Universe
+
+# Yahoo's history starts no earlier for the universe's indices; a first live run fetches from here.
+YAHOO_HISTORY_START = date(1985, 1, 1)
+# Each live run refetches this many calendar days before the last stored session, so late
+# corrections by the vendor are picked up (the upsert leaves unchanged rows alone).
+YAHOO_OVERLAP = timedelta(days=14)
 
 
 def resolve_source(source: str | None, files: list[str] | None) -> tuple[str, list[str]]:
@@ -17,7 +26,14 @@ def resolve_source(source: str | None, files: list[str] | None) -> tuple[str, li
     return name, list(files) if files else config.source_files()
 
 
-def fetch_prices(source: str, files: list[str], universe: Universe) -> list[PriceBatch]:
+def yahoo_start(last_stored: date | None) -> date:
+    """Incremental by default: from the last session every universe ticker has, minus the overlap."""
+    return YAHOO_HISTORY_START if last_stored is None else last_stored - YAHOO_OVERLAP
+
+
+def fetch_prices(source: str, files: list[str], universe: Universe, last_stored: date | None = None) -> list[PriceBatch]:
     if source == "demo":
         return DemoSource(universe).fetch()
+    if source == "yahoo":
+        return YahooSource(universe.symbols, start=yahoo_start(last_stored)).fetch()
     return FilesSource(files).fetch()
