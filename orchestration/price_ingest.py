@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.raw_prices import UpsertCounts, upsert_prices
-from orchestration.sources.base import PriceBatch
+from orchestration.sources.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
 from orchestration.sources.validation import PriceProblem, ValidatedBatch, validate_batch
 
 
@@ -39,7 +39,7 @@ def _reject_conflicts_between_batches(accepted: list[ValidatedBatch]) -> list[Va
         if seen is not None:
             overlap = batch.frame.merge(seen, on=["ticker", "date"], suffixes=("", "_earlier"))
             differs = pd.Series(False, index=overlap.index)
-            for column in ["open", "high", "low", "close", "adj_close", "volume"]:
+            for column in VALUE_COLUMNS:
                 mine, theirs = overlap[column], overlap[f"{column}_earlier"]
                 both = mine.notna() & theirs.notna()
                 unequal = (mine != theirs).fillna(False).astype(bool)
@@ -71,7 +71,7 @@ def ingest_price_batches(
     combined = (
         pd.concat(frames, ignore_index=True).drop_duplicates(subset=["ticker", "date"])
         if frames
-        else pd.DataFrame(columns=["ticker", "date", "open", "high", "low", "close", "adj_close", "volume", "source"])
+        else pd.DataFrame(columns=PRICE_COLUMNS)
     )
     counts = upsert_prices(con, combined, source, datetime.now(timezone.utc).replace(tzinfo=None))
     tickers = sorted(combined["ticker"].unique())

@@ -14,8 +14,10 @@ import duckdb
 import pandas as pd
 
 from orchestration.config import RAW_DDL_FILE
+from orchestration.sources.base import VALUE_COLUMNS
 
-VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume", "source"]
+# What an upsert compares and writes besides the key.
+STORED_COLUMNS = VALUE_COLUMNS + ["source"]
 
 
 class MixedSourceError(Exception):
@@ -62,7 +64,7 @@ def upsert_prices(
                 "Point ROTATION_WAREHOUSE at another file to run the demo."
             )
 
-    incoming = frame[["ticker", "date"] + VALUE_COLUMNS]
+    incoming = frame[["ticker", "date"] + STORED_COLUMNS]
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("incoming_frame", incoming)
@@ -79,7 +81,7 @@ def upsert_prices(
         if source != "demo":
             demo_rows_removed = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source = 'demo'")
             con.execute("DELETE FROM raw.prices_daily WHERE source = 'demo'")
-        changes = "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in VALUE_COLUMNS) + ")"
+        changes = "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in STORED_COLUMNS) + ")"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE changed_prices AS
             SELECT i.*, r.ticker IS NULL AS is_new
@@ -91,10 +93,10 @@ def upsert_prices(
         updated = _one(con, "SELECT count(*) FROM changed_prices WHERE NOT is_new")
         con.execute(
             f"""
-            INSERT INTO raw.prices_daily (ticker, date, {', '.join(VALUE_COLUMNS)}, ingested_at)
-            SELECT ticker, date, {', '.join(VALUE_COLUMNS)}, ? FROM changed_prices
+            INSERT INTO raw.prices_daily (ticker, date, {', '.join(STORED_COLUMNS)}, ingested_at)
+            SELECT ticker, date, {', '.join(STORED_COLUMNS)}, ? FROM changed_prices
             ON CONFLICT (ticker, date) DO UPDATE SET
-                {', '.join(f'{c} = excluded.{c}' for c in VALUE_COLUMNS)}, ingested_at = excluded.ingested_at
+                {', '.join(f'{c} = excluded.{c}' for c in STORED_COLUMNS)}, ingested_at = excluded.ingested_at
             """,
             [ingested_at],
         )

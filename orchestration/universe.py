@@ -22,10 +22,6 @@ class Universe:
     def asset_type(self, ticker: str) -> str:
         return self.tickers.set_index("ticker").at[ticker, "asset_type"]
 
-    def sector(self, ticker: str) -> str | None:
-        value = self.tickers.set_index("ticker").at[ticker, "sector"]
-        return None if pd.isna(value) else value
-
 
 def load_universe() -> Universe:
     def read(name: str) -> pd.DataFrame:

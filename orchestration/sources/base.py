@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+PRICE_FIELDS = ["open", "high", "low", "close", "adj_close"]
+VALUE_COLUMNS = PRICE_FIELDS + ["volume"]
 # Columns of raw.prices_daily that a source provides (ingest adds ingested_at).
-PRICE_COLUMNS = ["date", "ticker", "open", "high", "low", "close", "adj_close", "volume", "source"]
+PRICE_COLUMNS = ["date", "ticker"] + VALUE_COLUMNS + ["source"]
 
 
 @dataclass

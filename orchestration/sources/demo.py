@@ -22,12 +22,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
+from orchestration.sources.base import PRICE_COLUMNS, PRICE_FIELDS, PriceBatch
 from orchestration.trading_calendar import nyse_early_closes, nyse_sessions
 from orchestration.universe import Universe, load_universe
 
 ORIGIN = "demo"
-PRICE_FIELDS = ("open", "high", "low", "close", "adj_close")
 DEMO_END_DATE = date(2026, 11, 20)
 INDEX_START_DATE = date(1990, 1, 2)
 OTHER_START_DATE = date(2015, 1, 2)

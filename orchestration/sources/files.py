@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
+from orchestration.sources.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
 from orchestration.sources.validation import PriceProblem, row_problems
 
-LONG_LAYOUT = ["date", "ticker", "open", "high", "low", "close", "adj_close", "volume"]
-YAHOO_LAYOUT = ["date", "open", "high", "low", "close", "adj_close", "volume"]  # after lower-casing the header
+LONG_LAYOUT = ["date", "ticker"] + VALUE_COLUMNS
+YAHOO_LAYOUT = ["date"] + VALUE_COLUMNS  # after lower-casing the header
 FIRST_DATA_LINE = 2  # line 1 is the header
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})(?:[ T].*)?$"
 
@@ -95,7 +95,7 @@ def _parse_rows(origin: str, text: pd.DataFrame) -> PriceBatch:
     )
     frame["date"] = dates.dt.date
 
-    for column in ["open", "high", "low", "close", "adj_close", "volume"]:
+    for column in VALUE_COLUMNS:
         numbers = pd.to_numeric(text[column].replace("", None), errors="coerce").astype("float64")
         problems += row_problems(
             text, text[column].ne("") & ~np.isfinite(numbers), origin,
@@ -133,8 +133,6 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 class FilesSource:
     """Reads each given file as its own batch, so one bad file does not stop the others."""
-
-    name = "files"
 
     def __init__(self, paths: list[str]):
         if not paths:

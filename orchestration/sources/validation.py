@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
+from orchestration.sources.base import PRICE_COLUMNS, PRICE_FIELDS, VALUE_COLUMNS, PriceBatch
 
 MAX_ERRORS_SHOWN = 5
-VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
 
 
 @dataclass
@@ -75,7 +74,7 @@ def validate_batch(batch: PriceBatch) -> ValidatedBatch:
     errors += row_problems(
         frame, frame["close"].isna(), origin, "close is empty", "Every row needs a close; remove the row or fill it in."
     )
-    for column in ["open", "high", "low", "close", "adj_close"]:
+    for column in PRICE_FIELDS:
         errors += row_problems(
             frame, frame[column].notna() & (frame[column] <= 0), origin,
             f"{column} is {{{column}}}, prices must be positive", "Correct the price or remove the row.",

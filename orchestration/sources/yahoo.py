@@ -62,7 +62,7 @@ from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError
 from yfinance.scrapers.history import PriceHistory
 
-from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
+from orchestration.sources.base import PRICE_COLUMNS, PRICE_FIELDS, PriceBatch
 from orchestration.sources.validation import PriceProblem
 from orchestration.trading_calendar import nyse_sessions
 
@@ -279,7 +279,7 @@ def empty_price_frame() -> pd.DataFrame:
         {
             "date": pd.Series([], dtype=object),
             "ticker": pd.Series([], dtype=str),
-            **{name: pd.Series([], dtype="float64") for name in ["open", "high", "low", "close", "adj_close"]},
+            **{name: pd.Series([], dtype="float64") for name in PRICE_FIELDS},
             "volume": pd.Series([], dtype="Int64"),
             "source": pd.Series([], dtype=str),
             "row": pd.Series([], dtype="int64"),
