@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
-from datetime import date
+from contextlib import contextmanager
 
 import click
 import duckdb
@@ -40,21 +41,11 @@ def main() -> None:
     """Market-rotation warehouse: prices into DuckDB, figures from dbt."""
 
 
-@main.command()
-@click.option("--source", type=click.Choice(config.SOURCES), default=None,
-              help="Price source. Default: ROTATION_SOURCE, else demo (files when --files is given).")
-@click.option("--files", "files", multiple=True, help="Price file(s) in the long CSV layout (files source).")
-@click.argument("more_files", nargs=-1, type=click.Path())
-def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...]) -> None:
-    """Ingest prices and build every model, through the same Dagster job the schedule runs.
-
-    Several files: --files a.csv b.csv c.csv
-    """
+def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False) -> None:
+    """Run a job of the definitions in this process, recorded in the project's Dagster instance; print
+    the ingest counts, failed checks and the time taken; exit 1 when a step or an ERROR check failed."""
     import dagster as dg
 
-    all_files = [os.path.abspath(f) for f in (*files, *more_files)]
-    if all_files and source is None:
-        source = "files"
     warehouse = config.warehouse_path()
     os.environ["ROTATION_WAREHOUSE"] = str(warehouse)  # absolute, before the working folder may change
     started = time.perf_counter()
@@ -63,12 +54,12 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
     from orchestration.definitions import defs
 
     run_config = {
-        "ops": {"raw__prices_daily": {"config": {"source": source, "files": all_files or None}}},
+        "ops": {"raw__prices_daily": {"config": ingest_config}},
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
-    click.echo(f"Building {warehouse} from the {source or config.source_name()} source ...")
-    with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("rotation_job").execute_in_process(
+    click.echo(f"{headline} into {warehouse} ...")
+    with dg.DagsterInstance.get() as instance, _backfill_progress_bar(show_backfill_progress):
+        result = defs.resolve_job_def(job_name).execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False
         )
     elapsed = time.perf_counter() - started
@@ -83,11 +74,7 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
         detail = f": {summary.value}" if summary is not None else ""
         click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}{detail}", err=True)
     for materialization in result.asset_materializations_for_node("raw__prices_daily"):
-        meta = {key: value.value for key, value in materialization.metadata.items()}
-        click.echo(
-            f"raw.prices_daily: {meta['rows_inserted']} rows inserted, {meta['rows_updated']} updated, "
-            f"{meta['rows_unchanged']} unchanged; {meta['ticker_count']} tickers, {meta['first_date']} to {meta['last_date']}"
-        )
+        _echo_ingest_counts({key: value.value for key, value in materialization.metadata.items()})
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -98,6 +85,89 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
     if any(c.severity is None or c.severity.value == "ERROR" for c in failed_checks):
         click.echo("Some checks failed: see the messages above; data that passed was loaded.", err=True)
         sys.exit(1)
+
+
+def _echo_ingest_counts(meta: dict) -> None:
+    counts = f"{meta['rows_inserted']} rows inserted, {meta['rows_updated']} updated, {meta['rows_unchanged']} unchanged"
+    if "backfill_start" in meta:
+        click.echo(f"raw.prices_daily backfill from {meta['backfill_start']}: {counts}; tickers loaded now: "
+                   f"{meta['tickers_loaded'] or 'none'}; already loaded by earlier runs: "
+                   f"{meta['tickers_already_done'] or 'none'}; failed: {meta['tickers_failed'] or 'none'}")
+        if meta["tickers_failed"]:
+            click.echo("Run the same command again to retry the failed tickers only.", err=True)
+        return
+    click.echo(f"raw.prices_daily: {counts}; {meta['ticker_count']} tickers, {meta['first_date']} to {meta['last_date']}")
+    if meta.get("tickers_refetched"):
+        click.echo(f"whole history fetched again and replaced (the source rewrote past prices): {meta['tickers_refetched']}; "
+                   f"{meta['rows_removed_by_replace']} stored rows the source no longer has were removed")
+
+
+@contextmanager
+def _backfill_progress_bar(enabled: bool):
+    """A progress bar on the terminal fed by the backfill's progress messages."""
+    if not enabled:
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from orchestration.ingest_assets import progress_log
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=False) as bar:
+        task = bar.add_task("backfill", total=None)
+
+        class ToBar(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                progress = getattr(record, "backfill", None)
+                if progress is not None:
+                    bar.update(task, total=progress.total, completed=progress.done,
+                               description=f"backfill from {progress.start} (last: {', '.join(progress.last_chunk)})")
+
+        handler = ToBar()
+        progress_log.addHandler(handler)
+        progress_log.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            progress_log.removeHandler(handler)
+
+
+@main.command()
+@click.option("--source", type=click.Choice(config.SOURCES), default=None,
+              help="Price source. Default: ROTATION_SOURCE, else demo (files when --files is given).")
+@click.option("--files", "files", multiple=True, help="Price file(s) in the long CSV layout (files source).")
+@click.argument("more_files", nargs=-1, type=click.Path())
+def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...]) -> None:
+    """Ingest prices and build every model, through the same Dagster job the schedule runs.
+
+    Several files: --files a.csv b.csv c.csv
+    """
+    all_files = [os.path.abspath(f) for f in (*files, *more_files)]
+    if all_files and source is None:
+        source = "files"
+    _execute("rotation_job", {"source": source, "files": all_files or None},
+             f"Building from the {source or config.source_name()} source")
+
+
+@main.command()
+@click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First date of the history to load (YYYY-MM-DD), e.g. 1987-01-01.")
+@click.option("--tickers", multiple=True, help="Only these tickers (repeat the option or separate by commas). Default: the universe.")
+@click.option("--restart", is_flag=True, help="Forget which tickers earlier runs of this backfill loaded; fetch all again.")
+def backfill(start, tickers: tuple[str, ...], restart: bool) -> None:
+    """Load price history from Yahoo from --start, then build every model.
+
+    Resumable: each ticker is loaded and recorded on its own, and running the same command again
+    skips the tickers already loaded (after an interruption, or to retry failed tickers). The
+    same backfill can be launched from the Dagster UI: job `price_backfill`.
+    """
+    symbols = [t.strip().upper() for group in tickers for t in group.split(",") if t.strip()]
+    _execute(
+        "price_backfill",
+        {"source": "yahoo", "backfill_start": start.date().isoformat(), "tickers": symbols or None, "restart": restart},
+        f"Backfilling prices from {start.date()}",
+        show_backfill_progress=True,
+    )
 
 
 @main.command()

@@ -4,6 +4,9 @@ ROTATION_WAREHOUSE  path of the writer's DuckDB file   (default: warehouse/rotat
 ROTATION_SOURCE     price source: demo | files | yahoo  (default: demo)
 ROTATION_FILES      price files or folders for the files source, separated by the OS path separator (':' on Linux)
 ROTATION_QUARANTINE where rejected price files are moved (default: quarantine/ beside the warehouse file)
+ROTATION_YAHOO_URL  send the yahoo source's requests to this server instead of Yahoo's own hosts, keeping
+                    paths and queries (a mirror or caching proxy of the chart API; the tests use a local
+                    stand-in). Default: unset, Yahoo itself.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ def source_name() -> str:
 def source_files() -> list[str]:
     configured = os.environ.get("ROTATION_FILES", "")
     return [part for part in configured.split(os.pathsep) if part]
+
+
+def yahoo_base_url() -> str | None:
+    return os.environ.get("ROTATION_YAHOO_URL") or None
 
 
 def quarantine_folder() -> Path:

@@ -4,12 +4,12 @@ from orchestration.dbt_assets import rotation_dbt_assets
 from orchestration.ingest_assets import raw_prices_daily
 from orchestration.quality_checks import price_quality_checks
 from orchestration.resources import dbt_resource, warehouse_resource
-from orchestration.schedules import daily_after_close, rotation_job
+from orchestration.schedules import daily_after_close, price_backfill_job, rotation_job
 
 defs = dg.Definitions(
     assets=[raw_prices_daily, rotation_dbt_assets],
     asset_checks=price_quality_checks,
-    jobs=[rotation_job],
+    jobs=[rotation_job, price_backfill_job],
     schedules=[daily_after_close],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
 )

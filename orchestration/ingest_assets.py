@@ -1,6 +1,7 @@
 """Ingest assets: one per raw table."""
 
-from datetime import datetime, timezone
+import logging
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -9,13 +10,15 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from orchestration import config as settings
+from orchestration.price_backfill import BackfillProgress, backfill_prices
 from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import last_session_of_every_ticker
 from orchestration.quarantine import quarantine_file
 from orchestration.sources.registry import fetch_prices, resolve_source
 from orchestration.universe import load_universe
 
 PRICES_KEY = dg.AssetKey(["raw", "prices_daily"])
+# Backfill progress goes to this logger too, so a terminal can show it while the job runs in process.
+progress_log = logging.getLogger("orchestration.backfill")
 
 
 class PriceSourceConfig(dg.Config):
@@ -25,6 +28,21 @@ class PriceSourceConfig(dg.Config):
     files: Optional[list[str]] = Field(
         default=None, description="Price files for the files source. Default: the ROTATION_FILES variable."
     )
+    backfill_start: Optional[str] = Field(
+        default=None,
+        description="YYYY-MM-DD: instead of the incremental refresh, load the history from this date (yahoo "
+        "source; resumable: running it again with the same start skips the tickers already loaded).",
+    )
+    tickers: Optional[list[str]] = Field(
+        default=None, description="With backfill_start: these tickers only. Default: the whole universe."
+    )
+    restart: bool = Field(
+        default=False, description="With backfill_start: forget which tickers earlier runs loaded and fetch all again."
+    )
+
+
+def _check(name: str, passed: bool, severity: dg.AssetCheckSeverity, **metadata) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=name, passed=passed, severity=severity, metadata=metadata)
 
 
 @dg.asset(
@@ -37,21 +55,32 @@ class PriceSourceConfig(dg.Config):
             "price_batches_valid",
             asset=PRICES_KEY,
             description="Every price file/batch of the run passed validation (rejected ones loaded nothing).",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "tickers_delivered",
+            asset=PRICES_KEY,
+            description="The source delivered every ticker it was asked for (Yahoo: failing or delisted "
+            "tickers are listed with the reason; the others landed).",
+        ),
     ],
 )
 def raw_prices_daily(
     context: dg.AssetExecutionContext, config: PriceSourceConfig, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
+    if config.backfill_start:
+        return _backfill(context, config, warehouse)
     source, files = resolve_source(config.source, config.files)
     universe = load_universe()
     with warehouse.get_connection() as con:
-        last_stored = last_session_of_every_ticker(con, source, universe.symbols)
-        batches = fetch_prices(source, files, universe, last_stored)
-        report = ingest_price_batches(con, batches, source, universe.symbols)
+        fetched = fetch_prices(con, source, files, universe)
+        report = ingest_price_batches(con, fetched.batches, source, universe.symbols, list(fetched.refetched))
 
     for problem in report.problems:
         context.log.error(str(problem))
+    for ticker, problem in fetched.failures.items():
+        context.log.warning(str(problem))
+    for ticker, why in fetched.refetched.items():
+        context.log.warning(f"{ticker}: Yahoo rewrote its past prices ({why}); its whole history was fetched again and replaced")
     quarantined = []
     for batch in report.rejected:
         if Path(batch.origin).is_file():
@@ -74,6 +103,7 @@ def raw_prices_daily(
             "rows_inserted": counts.inserted,
             "rows_updated": counts.updated,
             "rows_unchanged": counts.unchanged,
+            "rows_removed_by_replace": counts.replaced_rows_removed,
             "demo_rows_removed": counts.demo_rows_removed,
             "duplicate_rows_dropped": report.duplicate_rows_dropped,
             "first_date": str(report.first_date),
@@ -81,18 +111,78 @@ def raw_prices_daily(
             "tickers": dg.MetadataValue.text(", ".join(report.tickers)),
             "ticker_count": len(report.tickers),
             "tickers_outside_universe": dg.MetadataValue.text(", ".join(report.tickers_outside_universe)),
+            "tickers_failed": dg.MetadataValue.text(", ".join(fetched.failures)),
+            "tickers_refetched": dg.MetadataValue.text(", ".join(fetched.refetched)),
+            "refetch_reasons": dg.MetadataValue.md(
+                "\n".join(f"- {t}: {why}" for t, why in fetched.refetched.items()) or "none"
+            ),
+            "fetch_starts": dg.MetadataValue.json({t: str(d) for t, d in fetched.starts.items()}),
             "accepted": dg.MetadataValue.text("\n".join(report.accepted_origins)),
             "quarantined": dg.MetadataValue.text("\n".join(quarantined)),
         },
         check_results=[
-            dg.AssetCheckResult(
-                check_name="price_batches_valid",
-                passed=not report.rejected,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "rejected": dg.MetadataValue.text("\n".join(b.origin for b in report.rejected)),
-                    "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in report.problems) or "none"),
-                },
-            )
+            _check(
+                "price_batches_valid", not report.rejected, dg.AssetCheckSeverity.ERROR,
+                rejected=dg.MetadataValue.text("\n".join(b.origin for b in report.rejected)),
+                problems=dg.MetadataValue.md("\n".join(f"- {p}" for p in report.problems) or "none"),
+            ),
+            _failures_check(fetched.failures),
+        ],
+    )
+
+
+def _failures_check(failures: dict) -> dg.AssetCheckResult:
+    summary = f"{len(failures)} ticker(s) not delivered: {', '.join(failures)}" if failures else "every ticker delivered"
+    return _check(
+        "tickers_delivered", not failures, dg.AssetCheckSeverity.WARN,
+        summary=summary,
+        failures=dg.MetadataValue.md("\n".join(f"- {p}" for p in failures.values()) or "none"),
+    )
+
+
+def _backfill(context: dg.AssetExecutionContext, config: PriceSourceConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    source, _ = resolve_source(config.source or "yahoo", None)
+    if source != "yahoo":
+        raise dg.Failure(f"a backfill fetches from Yahoo; source {source!r} has no history to fetch (use the yahoo source)")
+    try:
+        start = date.fromisoformat(config.backfill_start)
+    except ValueError:
+        raise dg.Failure(f"backfill_start {config.backfill_start!r} is not a date: write it as YYYY-MM-DD, e.g. 1987-01-01")
+    universe = load_universe()
+    tickers = [t.strip().upper() for t in config.tickers] if config.tickers else universe.symbols
+
+    def report_progress(progress: BackfillProgress) -> None:
+        context.log.info(progress.message())
+        progress_log.info(progress.message(), extra={"backfill": progress})
+
+    with warehouse.get_connection() as con:
+        report = backfill_prices(con, tickers, start, universe.symbols, restart=config.restart,
+                                 base_url=settings.yahoo_base_url(), progress=report_progress)
+    for problem in report.failures.values():
+        context.log.warning(str(problem))
+    rejected = [problem for problems in report.rejected.values() for problem in problems]
+    for problem in rejected:
+        context.log.error(str(problem))
+    if report.already_done:
+        context.log.info(f"skipped {len(report.already_done)} ticker(s) an earlier run of this backfill loaded")
+    return dg.MaterializeResult(
+        metadata={
+            "source": source,
+            "backfill_start": str(start),
+            "rows_inserted": report.rows_inserted,
+            "rows_updated": report.rows_updated,
+            "rows_unchanged": report.rows_unchanged,
+            "tickers_loaded": dg.MetadataValue.text(", ".join(report.loaded)),
+            "tickers_already_done": dg.MetadataValue.text(", ".join(report.already_done)),
+            "tickers_failed": dg.MetadataValue.text(", ".join([*report.failures, *report.rejected])),
+            "tickers_remaining": len(report.remaining),
+        },
+        check_results=[
+            _check(
+                "price_batches_valid", not rejected, dg.AssetCheckSeverity.ERROR,
+                rejected=dg.MetadataValue.text("\n".join(report.rejected)),
+                problems=dg.MetadataValue.md("\n".join(f"- {p}" for p in rejected) or "none"),
+            ),
+            _failures_check(report.failures),
         ],
     )

@@ -61,8 +61,14 @@ def _reject_conflicts_between_batches(accepted: list[ValidatedBatch]) -> list[Va
 
 
 def ingest_price_batches(
-    con: duckdb.DuckDBPyConnection, batches: list[PriceBatch], source: str, universe_symbols: list[str]
+    con: duckdb.DuckDBPyConnection,
+    batches: list[PriceBatch],
+    source: str,
+    universe_symbols: list[str],
+    replace_tickers: list[str] | tuple = (),
 ) -> PriceIngestReport:
+    """Validate `batches` and upsert the accepted ones in one transaction. Each of `replace_tickers`
+    whose batch is accepted gets its stored history replaced by the batch."""
     validated = [validate_batch(batch) for batch in batches]
     accepted = _reject_conflicts_between_batches([b for b in validated if b.accepted])
     rejected = [b for b in validated if not b.accepted]
@@ -73,8 +79,11 @@ def ingest_price_batches(
         if frames
         else pd.DataFrame(columns=PRICE_COLUMNS)
     )
-    counts = upsert_prices(con, combined, source, datetime.now(timezone.utc).replace(tzinfo=None))
     tickers = sorted(combined["ticker"].unique())
+    counts = upsert_prices(
+        con, combined, source, datetime.now(timezone.utc).replace(tzinfo=None),
+        replace_tickers=[t for t in replace_tickers if t in set(tickers)],
+    )
     return PriceIngestReport(
         source=source,
         counts=counts,

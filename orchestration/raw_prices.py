@@ -7,6 +7,7 @@ demo refuses to load into a warehouse that holds real data.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -30,22 +31,21 @@ class UpsertCounts:
     updated: int
     unchanged: int
     demo_rows_removed: int
+    replaced_rows_removed: int = 0
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_DDL_FILE.read_text())
 
 
-def last_session_of_every_ticker(con: duckdb.DuckDBPyConnection, source: str, tickers: list[str]) -> date | None:
-    """The latest date that every one of `tickers` has from `source`; None when any has nothing yet."""
+def last_session_per_ticker(con: duckdb.DuckDBPyConnection, source: str, tickers: list[str]) -> dict[str, date]:
+    """The latest stored date of each of `tickers` from `source`; tickers without rows are left out."""
     ensure_raw_schema(con)
     found = con.execute(
         "SELECT ticker, max(date) FROM raw.prices_daily WHERE source = ? AND list_contains(?, ticker) GROUP BY ticker",
         [source, tickers],
     ).fetchall()
-    if len(found) < len(set(tickers)):
-        return None
-    return min(last for _, last in found)
+    return dict(found)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -53,8 +53,14 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def upsert_prices(
-    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, ingested_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    source: str,
+    ingested_at: datetime,
+    replace_tickers: Collection[str] = (),
 ) -> UpsertCounts:
+    """Upsert `frame`; for each of `replace_tickers`, `frame` is its whole new history: stored rows of
+    that ticker on dates `frame` lacks are deleted, in the same transaction."""
     ensure_raw_schema(con)
     if source == "demo":
         real_rows = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source <> 'demo'")
@@ -100,10 +106,19 @@ def upsert_prices(
             """,
             [ingested_at],
         )
+        replaced_rows_removed = 0
+        if replace_tickers:
+            gone = """
+                FROM raw.prices_daily r
+                WHERE list_contains(?, r.ticker)
+                  AND NOT EXISTS (SELECT 1 FROM incoming_prices i WHERE i.ticker = r.ticker AND i.date = r.date)
+            """
+            replaced_rows_removed = int(con.execute(f"SELECT count(*) {gone}", [list(replace_tickers)]).fetchone()[0])
+            con.execute(f"DELETE {gone}", [list(replace_tickers)])
         con.execute("DROP TABLE changed_prices")
         con.execute("DROP TABLE incoming_prices")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return UpsertCounts(inserted, updated, len(incoming) - inserted - updated, demo_rows_removed)
+    return UpsertCounts(inserted, updated, len(incoming) - inserted - updated, demo_rows_removed, replaced_rows_removed)

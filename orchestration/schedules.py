@@ -10,6 +10,16 @@ rotation_job = dg.define_asset_job(
     description="Ingest prices and build every dbt model and test.",
 )
 
+# The same graph with the ingest set to load history from a start date instead of refreshing. Its
+# launchpad is filled in with a start a user can edit (and tickers to add); launching it again with
+# the same start resumes where an interrupted or partly failed backfill stopped.
+price_backfill_job = dg.define_asset_job(
+    "price_backfill",
+    selection=dg.AssetSelection.all(),
+    description="Load price history from Yahoo from a start date (resumable), then build every model.",
+    config={"ops": {"raw__prices_daily": {"config": {"source": "yahoo", "backfill_start": "1987-01-01"}}}},
+)
+
 
 @dg.schedule(
     job=rotation_job,

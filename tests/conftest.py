@@ -10,10 +10,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yfinance as yf
+from pytest_httpserver import HTTPServer
 
 from orchestration.config import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
 from orchestration.raw_prices import upsert_prices
 from orchestration.resources import dbt_executable
+from orchestration.sources.yahoo import yahoo_base_urls
+from yahoo_stub import stand_in_for_yahoo
 
 REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
 
@@ -55,3 +59,29 @@ def reference_data() -> Path:
     if not REFERENCE_DATA.is_dir():
         pytest.skip("the shared reference data is not beside this checkout")
     return REFERENCE_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_yfinance_cache(tmp_path_factory):
+    """Keep yfinance's on-disk cookie and time-zone caches out of the user's cache folder."""
+    yf.set_tz_cache_location(str(tmp_path_factory.mktemp("yfinance-cache")))
+
+
+@pytest.fixture(scope="module")
+def server():
+    # Threaded, so that a deliberately slow answer does not hold up the other requests.
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def yahoo(server):
+    """The local server standing in for Yahoo, with yfinance pointed at it."""
+    server.clear()
+    stand_in_for_yahoo(server)
+    with yahoo_base_urls(server.url_for("/")):
+        yield server
+    server.clear()

@@ -288,15 +288,17 @@ def test_failed_upsert_leaves_raw_as_it_was(con):
     ]
 
 
-def test_last_session_of_every_ticker_drives_the_incremental_start(tmp_path):
-    from orchestration.raw_prices import last_session_of_every_ticker
-    from orchestration.sources.registry import YAHOO_OVERLAP, yahoo_start
+def test_each_ticker_starts_where_its_own_history_ends(tmp_path):
+    from orchestration.raw_prices import last_session_per_ticker
+    from orchestration.yahoo_refresh import incremental_starts
 
     path = tmp_path / "last.duckdb"
     load_prices(path, [("SPY", "2025-01-02", 1.0, 1.0), ("SPY", "2025-01-06", 1.0, 1.0), ("QQQ", "2025-01-03", 1.0, 1.0)], source="yahoo")
     with duckdb.connect(str(path)) as con:
-        assert last_session_of_every_ticker(con, "yahoo", ["SPY", "QQQ"]) == date(2025, 1, 3)
-        assert last_session_of_every_ticker(con, "yahoo", ["SPY", "QQQ", "IWM"]) is None  # IWM has nothing yet
-        assert last_session_of_every_ticker(con, "files", ["SPY"]) is None
-    assert yahoo_start(date(2025, 1, 3)) == date(2025, 1, 3) - YAHOO_OVERLAP
-    assert yahoo_start(None) == date(1985, 1, 1)
+        stored = last_session_per_ticker(con, "yahoo", ["SPY", "QQQ", "IWM"])
+        assert stored == {"SPY": date(2025, 1, 6), "QQQ": date(2025, 1, 3)}  # IWM has nothing yet
+        assert last_session_per_ticker(con, "files", ["SPY"]) == {}
+    # 14 calendar days of overlap before each ticker's last session; a ticker without history from 1985.
+    assert incremental_starts(stored, ["SPY", "QQQ", "IWM"]) == {
+        "SPY": date(2024, 12, 23), "QQQ": date(2024, 12, 20), "IWM": date(1985, 1, 1),
+    }

@@ -14,3 +14,13 @@ CREATE TABLE IF NOT EXISTS raw.prices_daily (
     ingested_at TIMESTAMP NOT NULL,   -- when this row's current values were written
     PRIMARY KEY (ticker, date)
 );
+
+-- Bookkeeping of `rotation backfill`: the tickers whose history from start_date has been loaded,
+-- so that an interrupted backfill resumes with the tickers still missing.
+CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (
+    start_date  DATE      NOT NULL,
+    ticker      VARCHAR   NOT NULL,
+    rows_loaded BIGINT    NOT NULL,   -- rows Yahoo delivered for the ticker from start_date
+    finished_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (start_date, ticker)
+);

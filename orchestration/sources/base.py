@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -24,3 +25,20 @@ class PriceBatch:
     origin: str
     frame: pd.DataFrame
     read_errors: list = field(default_factory=list)
+
+
+@dataclass
+class PriceFetch:
+    """What one run got from its source.
+
+    `failures` maps each ticker the source was asked for but could not deliver to the problem
+    (nothing of it is loaded). `starts` says where each ticker's fetch began and `refetched` which
+    tickers were fetched again in full because their stored history no longer matched the
+    source's (their stored rows are replaced); both are empty for sources that always deliver
+    everything they have.
+    """
+
+    batches: list[PriceBatch]
+    failures: dict = field(default_factory=dict)
+    starts: dict[str, date] = field(default_factory=dict)
+    refetched: dict[str, str] = field(default_factory=dict)

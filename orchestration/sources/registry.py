@@ -1,21 +1,15 @@
-"""One place that turns a source name (and its files) into a price source."""
+"""One place that turns a source name (and its files) into prices."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import duckdb
 
 from orchestration import config
-from orchestration.sources.base import PriceBatch
+from orchestration.sources.base import PriceFetch
 from orchestration.sources.demo import DemoSource
 from orchestration.sources.files import FilesSource
-from orchestration.sources.yahoo import YahooSource
 from orchestration.universe import Universe
-
-# Yahoo's history starts no earlier for the universe's indices; a first live run fetches from here.
-YAHOO_HISTORY_START = date(1985, 1, 1)
-# Each live run refetches this many calendar days before the last stored session, so late
-# corrections by the vendor are picked up (the upsert leaves unchanged rows alone).
-YAHOO_OVERLAP = timedelta(days=14)
+from orchestration.yahoo_refresh import fetch_yahoo
 
 
 def resolve_source(source: str | None, files: list[str] | None) -> tuple[str, list[str]]:
@@ -26,14 +20,10 @@ def resolve_source(source: str | None, files: list[str] | None) -> tuple[str, li
     return name, list(files) if files else config.source_files()
 
 
-def yahoo_start(last_stored: date | None) -> date:
-    """Incremental by default: from the last session every universe ticker has, minus the overlap."""
-    return YAHOO_HISTORY_START if last_stored is None else last_stored - YAHOO_OVERLAP
-
-
-def fetch_prices(source: str, files: list[str], universe: Universe, last_stored: date | None = None) -> list[PriceBatch]:
+def fetch_prices(con: duckdb.DuckDBPyConnection, source: str, files: list[str], universe: Universe) -> PriceFetch:
+    """The source's prices; the Yahoo source fetches incrementally from what `con` holds."""
     if source == "demo":
-        return DemoSource(universe).fetch()
+        return PriceFetch(DemoSource(universe).fetch())
     if source == "yahoo":
-        return YahooSource(universe.symbols, start=yahoo_start(last_stored)).fetch()
-    return FilesSource(files).fetch()
+        return fetch_yahoo(con, universe.symbols, base_url=config.yahoo_base_url())
+    return PriceFetch(FilesSource(files).fetch())

@@ -326,6 +326,9 @@ def to_price_frame(ticker: str, history: pd.DataFrame | None, tz: str = EXCHANGE
 class YahooSource:
     """Daily prices of `tickers` from `start` to `end` (both inclusive; `end` None means up to now).
 
+    `starts` may give some tickers a start of their own (an incremental run starts each ticker
+    where its stored history ends); the others start at `start`.
+
     `fetch()` returns one PriceBatch per ticker, in the order given. Afterwards `last_failures`
     maps each rejected ticker to the reason, `last_attempts` counts the attempts made per ticker
     and `last_null_bars_dropped` the bars dropped for an empty close.
@@ -347,6 +350,7 @@ class YahooSource:
         max_attempts: int = 5,
         session=None,
         *,
+        starts: dict[str, date] | None = None,
         wait: wait_base = DEFAULT_WAIT,
         timeout: float = DEFAULT_TIMEOUT,
         chunk_pause: float = DEFAULT_CHUNK_PAUSE,
@@ -354,12 +358,14 @@ class YahooSource:
         symbols = list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
         if not symbols:
             raise ValueError("the yahoo source needs at least one ticker")
-        if end is not None and end < start:
-            raise ValueError(f"end {end} is before start {start}")
+        own_starts = {t.strip().upper(): d for t, d in (starts or {}).items()}
+        if end is not None and min([start, *own_starts.values()]) > end:
+            raise ValueError(f"end {end} is before every start")
         if chunk_size < 1 or max_workers < 1 or max_attempts < 1:
             raise ValueError("chunk_size, max_workers and max_attempts must be at least 1")
         self.tickers = symbols
         self.start = start
+        self.starts = own_starts
         self.end = end
         self.chunk_size = chunk_size
         self.max_workers = max_workers
@@ -372,13 +378,11 @@ class YahooSource:
         self.last_attempts: dict[str, int] = {}
         self.last_null_bars_dropped: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._expected_sessions = 0
 
     # -- public ---------------------------------------------------------------------------------
 
     def fetch(self) -> list[PriceBatch]:
         self.last_failures, self.last_attempts, self.last_null_bars_dropped = {}, {}, {}
-        self._expected_sessions = self.expected_sessions()
         previous = _install_session(self.session) if self.session is not None else None
         try:
             batches: dict[str, PriceBatch] = {}
@@ -397,16 +401,20 @@ class YahooSource:
                         ", ".join(sorted(self.last_failures)))
         return [batches[ticker] for ticker in self.tickers]
 
-    def expected_sessions(self) -> int:
-        """Completed NYSE sessions in the range: when there are none, no bars is a valid answer."""
+    def start_of(self, ticker: str) -> date:
+        return self.starts.get(ticker, self.start)
+
+    def expected_sessions(self, ticker: str) -> int:
+        """Completed NYSE sessions in the ticker's range: when there are none, no bars is a valid answer."""
+        first = self.start_of(ticker)
         yesterday = datetime.now(_NEW_YORK).date() - timedelta(days=1)
         last = min(self.end, yesterday) if self.end is not None else yesterday
-        if last < self.start:
+        if last < first:
             return 0
         try:
-            return len(nyse_sessions(self.start, last))
+            return len(nyse_sessions(first, last))
         except Exception:  # outside the calendar's range: assume weekdays trade
-            return int(np.busday_count(self.start, last + timedelta(days=1)))
+            return int(np.busday_count(first, last + timedelta(days=1)))
 
     # -- one ticker -----------------------------------------------------------------------------
 
@@ -448,17 +456,17 @@ class YahooSource:
         end = self.end + timedelta(days=1) if self.end is not None else None  # yfinance's end is exclusive
         try:
             raw = history.history(
-                start=self.start, end=end, interval="1d", auto_adjust=False, actions=True,
+                start=self.start_of(ticker), end=end, interval="1d", auto_adjust=False, actions=True,
                 keepna=True, repair=False, timeout=self.timeout, raise_errors=True,
             )
         except _NoBars:
             raw = None
         tz = (history._history_metadata or {}).get("exchangeTimezoneName") or EXCHANGE_TZ
         frame, dropped = to_price_frame(ticker, raw, tz)
-        if frame.empty and self._expected_sessions:
-            raise NoPricesDespiteSessions(
-                f"no prices although the NYSE traded {self._expected_sessions} session(s) in the range"
-            )
+        if frame.empty:
+            expected = self.expected_sessions(ticker)
+            if expected:
+                raise NoPricesDespiteSessions(f"no prices although the NYSE traded {expected} session(s) in the range")
         return frame, dropped
 
     def _log_retry(self, ticker: str, state: RetryCallState) -> None:
@@ -469,7 +477,7 @@ class YahooSource:
 
     def _failed(self, ticker: str, exc: BaseException, attempts: int) -> PriceBatch:
         origin = self._origin(ticker)
-        span = f"{self.start} to {self.end if self.end is not None else 'today'}"
+        span = f"{self.start_of(ticker)} to {self.end if self.end is not None else 'today'}"
         reason = _describe(exc)
         if isinstance(exc, UnknownTicker):
             problem = f"Yahoo does not know the symbol {ticker} ({reason})"
