@@ -146,3 +146,12 @@ def test_reference_data_figures(tmp_path, reference_data):
     assert summary["streak_sessions"] == 11
     report = rotation("report", "--date", "2026-01-16", warehouse=warehouse).stdout
     assert "11 sessions in a row, since 2026-01-02" in report and "Source: files" in report
+
+    # The same run again changes nothing: no row of raw or of any mart differs.
+    tables = query(warehouse, "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables "
+                              "WHERE table_schema IN ('raw', 'marts') ORDER BY 1")["t"].tolist()
+    checksum = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n, sum(hash(x)) AS h FROM {t} x" for t in tables)
+    before = query(warehouse, checksum)
+    again = rotation("run", "--source", "files", "--files", *files, warehouse=warehouse)
+    assert "0 rows inserted, 0 updated, 70160 unchanged" in again.stdout
+    pd.testing.assert_frame_equal(before, query(warehouse, checksum))
