@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from orchestration import config
 from orchestration.sources.base import PriceBatch
 from orchestration.sources.demo import DemoSource
+from orchestration.sources.demo_scale import ScaleMarketSource
 from orchestration.sources.files import FilesSource
 from orchestration.sources.yahoo import YahooSource
 from orchestration.universe import Universe
@@ -33,6 +34,9 @@ def yahoo_start(last_stored: date | None) -> date:
 
 def fetch_prices(source: str, files: list[str], universe: Universe, last_stored: date | None = None) -> list[PriceBatch]:
     if source == "demo":
+        scale = config.demo_scale()
+        if scale is not None:
+            return ScaleMarketSource(*scale, end_date=config.demo_end_date(), after=last_stored).fetch()
         return DemoSource(universe).fetch()
     if source == "yahoo":
         return YahooSource(universe.symbols, start=yahoo_start(last_stored)).fetch()
