@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, default=config.PROJECT_ROOT / "warehouse" / "bench",
                         help="where the bench warehouse, its universe and its logs go (default warehouse/bench)")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas comparison")
+    parser.add_argument("--skip-refresh", action="store_true", help="leave out the daily refresh through Dagster")
     args = parser.parse_args(argv)
 
     spec = ScaleSpec(args.tickers, args.years)
@@ -131,14 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     build = figures["build"]
     print(f"full dbt build: {seconds:.1f} s (the three marts' models: {build['marts_s']:.1f} s); peak RSS {rss:.2f} GB", flush=True)
 
-    env["ROTATION_DEMO_END"] = sessions[-1].isoformat()
-    seconds, rss, out = run_phase("refresh", [str(BIN / "rotation"), "run"], env, folder)
-    figures["refresh"] = {"seconds": seconds, "rss": rss, "output": out.strip().splitlines()}
-    print(f"daily refresh (rotation run, one new session x {spec.tickers} tickers): {seconds:.1f} s; peak RSS {rss:.2f} GB",
-          flush=True)
-    for line in out.strip().splitlines():
-        if line.startswith("raw.prices_daily"):
-            print(f"  {line}")
+    if not args.skip_refresh:
+        env["ROTATION_DEMO_END"] = sessions[-1].isoformat()
+        seconds, rss, out = run_phase("refresh", [str(BIN / "rotation"), "run"], env, folder)
+        figures["refresh"] = {"seconds": seconds, "rss": rss, "output": out.strip().splitlines()}
+        print(f"daily refresh (rotation run, one new session x {spec.tickers} tickers): {seconds:.1f} s; "
+              f"peak RSS {rss:.2f} GB", flush=True)
+        for line in out.strip().splitlines():
+            if line.startswith("raw.prices_daily"):
+                print(f"  {line}")
 
     seconds, rss, out = run_phase("floor", [*python, "floor"], env, folder)
     figures["floor"] = {**last_json(out), "rss": rss}
@@ -157,13 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("full build (3 marts' models) / floor SQL", build["marts_s"] / figures["floor"]["seconds"], "build_vs_floor", True, "x"),
         ("whole dbt build (all models+tests) / floor", build["seconds"] / figures["floor"]["seconds"], "build_vs_floor", True, "x"),
-        ("daily refresh / full dbt build", figures["refresh"]["seconds"] / build["seconds"], "refresh_share_of_build", True, "%"),
-        ("daily refresh, end to end incl. Dagster", figures["refresh"]["seconds"], "refresh_seconds", True, "s"),
     ]
+    if "refresh" in figures:
+        rows += [
+            ("daily refresh / full dbt build", figures["refresh"]["seconds"] / build["seconds"], "refresh_share_of_build", True, "%"),
+            ("daily refresh, end to end incl. Dagster", figures["refresh"]["seconds"], "refresh_seconds", True, "s"),
+        ]
     if "pandas" in figures:
         rows.append(("pandas / dbt (3 marts)", figures["pandas"]["seconds"] / build["marts_s"], "pandas_vs_dbt", False, "x"))
     for phase in ("ingest", "build", "refresh"):
-        rows.append((f"peak RSS, {phase}", figures[phase]["rss"], "peak_rss_gb", True, "GB"))
+        if phase in figures:
+            rows.append((f"peak RSS, {phase}", figures[phase]["rss"], "peak_rss_gb", True, "GB"))
     for label, value, target_name, at_most, unit in rows:
         target = TARGETS[target_name]
         shown = (lambda v: f"{v:.1%}") if unit == "%" else (lambda v, u=unit: f"{v:.2f} {u}")
