@@ -30,3 +30,7 @@ prepare: install  ## the dbt manifest the Dagster definitions load
 
 clean:
 	rm -rf .venv .dagster dbt_project/target dbt_project/logs warehouse/*.duckdb warehouse/*.duckdb.wal
+
+.PHONY: bench
+bench: prepare  ## the scale benchmark (BENCH_TICKERS=3000 BENCH_YEARS=30 by default; see docs/performance.md)
+	$(BIN)/python -m bench.run

@@ -7,11 +7,16 @@ ROTATION_QUARANTINE where rejected price files are moved (default: quarantine/ b
 ROTATION_YAHOO_URL  send the yahoo source's requests to this server instead of Yahoo's own hosts, keeping
                     paths and queries (a mirror or caching proxy of the chart API; the tests use a local
                     stand-in). Default: unset, Yahoo itself.
+ROTATION_SEEDS      folder of the universe seed CSVs, read by ingest and dbt (default: dbt_project/seeds)
+ROTATION_DEMO_SCALE demo market at scale instead of the built-in one, as TICKERSxYEARS, e.g. 3000x30 (default: off)
+ROTATION_DEMO_END   last session the demo market at scale delivers, YYYY-MM-DD (default: its last session)
+ROTATION_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit for ingest and dbt, e.g. 3GB (default: DuckDB's own, 80 % of RAM)
 """
 
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +29,8 @@ DEFAULT_SOURCE = "demo"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "rotation.duckdb"
 # dbt's profile reads the warehouse from this variable; it always holds an absolute path.
 DBT_WAREHOUSE_ENV = "ROTATION_DBT_WAREHOUSE"
+# dbt_project.yml reads its seed folder from this variable (absolute path).
+DBT_SEEDS_ENV = "ROTATION_DBT_SEEDS"
 
 
 def warehouse_path() -> Path:
@@ -52,9 +59,49 @@ def quarantine_folder() -> Path:
     return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "quarantine"
 
 
+def seeds_dir() -> Path:
+    configured = os.environ.get("ROTATION_SEEDS")
+    if not configured:
+        return SEEDS_DIR
+    path = Path(configured).expanduser().resolve()
+    # dbt writes each seed's load statement to target/run/<project>/<seed path>: a folder outside the
+    # project would make that path the seed file itself.
+    if not path.is_relative_to(PROJECT_ROOT):
+        raise ValueError(f"ROTATION_SEEDS={configured!r} must be a folder inside the project ({PROJECT_ROOT})")
+    return path
+
+
+def demo_scale() -> tuple[int, int] | None:
+    """(tickers, years) of the demo market at scale, or None for the built-in demo market."""
+    configured = os.environ.get("ROTATION_DEMO_SCALE", "").strip().lower()
+    if not configured:
+        return None
+    tickers, sep, years = configured.partition("x")
+    if not (sep and tickers.isdigit() and years.isdigit() and int(tickers) >= 13 and int(years) >= 1):
+        raise ValueError(
+            f"ROTATION_DEMO_SCALE={configured!r} is not TICKERSxYEARS with at least 13 tickers and 1 year, e.g. 3000x30"
+        )
+    return int(tickers), int(years)
+
+
+def demo_end_date() -> date | None:
+    configured = os.environ.get("ROTATION_DEMO_END", "").strip()
+    if not configured:
+        return None
+    try:
+        return date.fromisoformat(configured)
+    except ValueError:
+        raise ValueError(f"ROTATION_DEMO_END={configured!r} is not a date; use YYYY-MM-DD") from None
+
+
+def duckdb_memory_limit() -> str | None:
+    return os.environ.get("ROTATION_DUCKDB_MEMORY_LIMIT") or None
+
+
 def export_warehouse_for_dbt() -> Path:
-    """Point dbt's profile at the current warehouse (absolute path) and return it."""
+    """Point dbt's profile at the current warehouse and seeds (absolute paths) and return the warehouse."""
     path = warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ[DBT_WAREHOUSE_ENV] = str(path)
+    os.environ[DBT_SEEDS_ENV] = os.path.relpath(seeds_dir(), DBT_PROJECT_DIR)
     return path

@@ -15,7 +15,11 @@ dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config
 
 
 def warehouse_resource() -> DuckDBResource:
-    return DuckDBResource(database=str(config.export_warehouse_for_dbt()))
+    limit = config.duckdb_memory_limit()
+    return DuckDBResource(
+        database=str(config.export_warehouse_for_dbt()),
+        connection_config={"memory_limit": limit} if limit else {},
+    )
 
 
 def dbt_executable() -> str:

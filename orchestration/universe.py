@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from orchestration.config import SEEDS_DIR
+from orchestration import config
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Universe:
 
 def load_universe() -> Universe:
     def read(name: str) -> pd.DataFrame:
-        return pd.read_csv(SEEDS_DIR / f"{name}.csv", dtype=str, keep_default_na=False).replace("", None)
+        return pd.read_csv(config.seeds_dir() / f"{name}.csv", dtype=str, keep_default_na=False).replace("", None)
 
     return Universe(
         tickers=read("universe_tickers"),
