@@ -4,6 +4,7 @@ ROTATION_WAREHOUSE  path of the writer's DuckDB file   (default: warehouse/rotat
 ROTATION_SOURCE     price source: demo | files | yahoo  (default: demo)
 ROTATION_FILES      price files or folders for the files source, separated by the OS path separator (':' on Linux)
 ROTATION_QUARANTINE where rejected price files are moved (default: quarantine/ beside the warehouse file)
+ROTATION_SERVING    the readers' snapshot folder (default: serving/ beside the warehouse file)
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def source_files() -> list[str]:
 def quarantine_folder() -> Path:
     configured = os.environ.get("ROTATION_QUARANTINE")
     return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "quarantine"
+
+
+def serving_folder() -> Path:
+    """Where the read-only snapshot of the marts is published for readers (SQL, dashboard, BI)."""
+    configured = os.environ.get("ROTATION_SERVING")
+    return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "serving"
 
 
 def export_warehouse_for_dbt() -> Path:
