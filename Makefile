@@ -26,10 +26,12 @@ dashboard: prepare  ## the Market Rotation dashboard on http://127.0.0.1:8501, r
 	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
 docs: prepare  ## dbt docs (models, columns, tests, exposures) into dbt_project/target; serve them with `make docs-serve`
-	$(BIN)/dbt docs generate $(DBT_ARGS) --quiet
+	ROTATION_DBT_WAREHOUSE=$$($(BIN)/python -c "from orchestration.config import export_warehouse_for_dbt as w; print(w())") \
+	  $(BIN)/dbt docs generate $(DBT_ARGS) --quiet
 
 docs-serve: docs  ## the dbt docs site on http://127.0.0.1:8080
-	$(BIN)/dbt docs serve $(DBT_ARGS) --host 127.0.0.1 --port 8080 --no-browser
+	ROTATION_DBT_WAREHOUSE=$$($(BIN)/python -c "from orchestration.config import export_warehouse_for_dbt as w; print(w())") \
+	  $(BIN)/dbt docs serve $(DBT_ARGS) --host 127.0.0.1 --port 8080 --no-browser
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
