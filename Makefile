@@ -9,7 +9,7 @@ export UV_COMPILE_BYTECODE := 1
 # Dagster reads dagster.yaml from here; run history goes to the gitignored .dagster folder.
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test ui install prepare clean
+.PHONY: run test ui dashboard docs docs-serve install prepare clean
 
 run: prepare  ## materialize every asset on the demo market and print the report
 	$(BIN)/rotation run
@@ -18,8 +18,20 @@ run: prepare  ## materialize every asset on the demo market and print the report
 test: prepare  ## the whole test suite
 	$(BIN)/pytest
 
-ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it)
-	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+UI_PORT ?= 3000
+ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it; UI_PORT=... for another port)
+	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -m orchestration.definitions
+
+dashboard: prepare  ## the Market Rotation dashboard on http://127.0.0.1:8501, read from the serving snapshot (Ctrl-C stops it)
+	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true --browser.gatherUsageStats false
+
+docs: prepare  ## dbt docs (models, columns, tests, exposures) into dbt_project/target; serve them with `make docs-serve`
+	ROTATION_DBT_WAREHOUSE=$$($(BIN)/python -c "from orchestration.config import export_warehouse_for_dbt as w; print(w())") \
+	  $(BIN)/dbt docs generate $(DBT_ARGS) --quiet
+
+docs-serve: docs  ## the dbt docs site on http://127.0.0.1:8080
+	ROTATION_DBT_WAREHOUSE=$$($(BIN)/python -c "from orchestration.config import export_warehouse_for_dbt as w; print(w())") \
+	  $(BIN)/dbt docs serve $(DBT_ARGS) --host 127.0.0.1 --port 8080 --no-browser
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv

@@ -30,10 +30,13 @@ def _use_project_instance() -> None:
 
 
 def _open_read_only() -> duckdb.DuckDBPyConnection:
-    path = config.warehouse_path()
-    if not path.exists():
-        raise click.ClickException(f"no warehouse at {path}: run `rotation run` first (or set ROTATION_WAREHOUSE)")
-    return duckdb.connect(str(path), read_only=True)
+    """Readers use the published snapshot, never the writer's file, so they cannot block a run."""
+    from orchestration.serving import SnapshotError, connect_snapshot
+
+    try:
+        return connect_snapshot(config.serving_folder())
+    except SnapshotError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @click.group()
@@ -185,16 +188,21 @@ def report(on) -> None:
 
 
 @main.command()
-@click.argument("query")
-def sql(query: str) -> None:
-    """Run a read-only SQL query against the warehouse and print the result."""
-    with _open_read_only() as con:
-        try:
-            relation = con.sql(query)
-        except duckdb.Error as error:
-            raise click.ClickException(str(error)) from error
-        if relation is not None:
-            relation.show(max_rows=200)
+@click.argument("query", required=False)
+def sql(query: str | None) -> None:
+    """Run read-only SQL on the serving snapshot of the marts; without QUERY, an interactive prompt."""
+    if query is not None:
+        with _open_read_only() as con:
+            try:
+                relation = con.sql(query)
+            except duckdb.Error as error:
+                raise click.ClickException(str(error)) from error
+            if relation is not None:
+                relation.show(max_rows=200)
+        return
+    from orchestration.sql_prompt import run_prompt
+
+    run_prompt(_open_read_only)
 
 
 if __name__ == "__main__":

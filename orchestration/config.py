@@ -11,6 +11,9 @@ ROTATION_SEEDS      folder of the universe seed CSVs, read by ingest and dbt (de
 ROTATION_DEMO_SCALE demo market at scale instead of the built-in one, as TICKERSxYEARS, e.g. 3000x30 (default: off)
 ROTATION_DEMO_END   last session the demo market at scale delivers, YYYY-MM-DD (default: its last session)
 ROTATION_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit for ingest and dbt, e.g. 3GB (default: DuckDB's own, 80 % of RAM)
+
+
+ROTATION_SERVING    the readers' snapshot folder (default: serving/ beside the warehouse file)
 """
 
 from __future__ import annotations
@@ -96,6 +99,12 @@ def demo_end_date() -> date | None:
 
 def duckdb_memory_limit() -> str | None:
     return os.environ.get("ROTATION_DUCKDB_MEMORY_LIMIT") or None
+
+
+def serving_folder() -> Path:
+    """Where the read-only snapshot of the marts is published for readers (SQL, dashboard, BI)."""
+    configured = os.environ.get("ROTATION_SERVING")
+    return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "serving"
 
 
 def export_warehouse_for_dbt() -> Path:

@@ -5,9 +5,10 @@ from orchestration.ingest_assets import raw_prices_daily
 from orchestration.quality_checks import price_quality_checks
 from orchestration.resources import dbt_resource, warehouse_resource
 from orchestration.schedules import daily_after_close, price_backfill_job, rotation_job
+from orchestration.serving_assets import dashboard_data, marts_snapshot
 
 defs = dg.Definitions(
-    assets=[raw_prices_daily, rotation_dbt_assets],
+    assets=[raw_prices_daily, rotation_dbt_assets, marts_snapshot, dashboard_data],
     asset_checks=price_quality_checks,
     jobs=[rotation_job, price_backfill_job],
     schedules=[daily_after_close],

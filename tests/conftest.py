@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -85,3 +86,16 @@ def yahoo(server):
     with yahoo_base_urls(server.url_for("/")):
         yield server
     server.clear()
+
+
+@pytest.fixture(scope="session")
+def demo_serving(tmp_path_factory) -> Path:
+    """A demo warehouse built by `rotation run`, with its serving snapshot; returns the serving folder."""
+    folder = tmp_path_factory.mktemp("demo_serving")
+    env = {**os.environ, "ROTATION_WAREHOUSE": str(folder / "rotation.duckdb"), "DAGSTER_HOME": str(folder)}
+    for name in ("ROTATION_SOURCE", "ROTATION_FILES", "ROTATION_SERVING"):
+        env.pop(name, None)
+    rotation = Path(sys.executable).parent / "rotation"
+    result = subprocess.run([str(rotation), "run"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return folder / "serving"

@@ -94,9 +94,9 @@ def test_january_rotation_streak_and_longest_since(demo_warehouse):
 
 def test_sql_is_read_only(demo_warehouse):
     path, _ = demo_warehouse
-    answer = rotation("sql", "SELECT count(*) AS pairs FROM staging.universe_pairs", warehouse=path).stdout
+    answer = rotation("sql", "SELECT count(DISTINCT pair_id) AS pairs FROM marts.fct_relative_streaks", warehouse=path).stdout
     assert "pairs" in answer and "│     4 │" in answer
-    refused = rotation("sql", "DELETE FROM raw.prices_daily", warehouse=path, check=False)
+    refused = rotation("sql", "DELETE FROM marts.dim_tickers", warehouse=path, check=False)
     assert refused.returncode != 0 and "read-only" in refused.stderr
 
 

@@ -82,3 +82,11 @@ def test_marts_descend_from_the_ingest_asset(asset_nodes):
     for key in parents:
         if key.startswith(("marts/", "intermediate/")):
             assert "raw/prices_daily" in ancestors(key), f"{key} is not connected to the ingest asset"
+
+
+def test_serving_assets_follow_every_mart(asset_nodes):
+    parents = {key: {"/".join(d["path"]) for d in node["dependencyKeys"]} for key, node in asset_nodes.items()}
+    marts = {key for key in asset_nodes if key.startswith("marts/")}
+    assert asset_nodes["serving/marts_snapshot"]["groupName"] == "serving"
+    assert parents["serving/marts_snapshot"] == marts
+    assert parents["serving/dashboard"] == {"serving/marts_snapshot"}

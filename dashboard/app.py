@@ -1,0 +1,203 @@
+"""Market Rotation dashboard (`make dashboard`): reads the serving snapshot, never the writer's warehouse."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from orchestration import config
+from orchestration.serving import SnapshotError, connect_snapshot
+
+LOOKBACKS = {"3 months": 92, "1 year": 366, "3 years": 3 * 366, "10 years": 10 * 366, "all": None}
+
+
+def percent(value, digits: int = 2) -> str:
+    """0.0123 -> '+1.23 %'; missing values -> 'n/a'."""
+    return "n/a" if value is None or pd.isna(value) else f"{value * 100:+.{digits}f} %"
+
+
+def line_chart(frame: pd.DataFrame, y: str, color: str, y_title: str, y_format: str = ".1%") -> alt.Chart:
+    return alt.Chart(frame).mark_line().encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("date:T"), alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{y}:Q", format=".2%")],
+    )
+
+
+def headline_table(s: dict) -> pd.DataFrame:
+    sessions = s["streak_sessions"]
+    streak = "n/a" if pd.isna(sessions) else f"{int(sessions)} session{'' if sessions == 1 else 's'}"
+    if not pd.isna(s["streak_sessions"]) and s["streak_sessions"] > 0:
+        streak += f" since {s['streak_start_date']:%Y-%m-%d}"
+        streak += ("; longest in the data" if pd.isna(s["streak_longest_since_date"])
+                   else f"; longest since {s['streak_longest_since_date']:%Y-%m-%d}")
+    rows = [
+        (f"Streak {s['streak_pair_id']}", streak),
+        ("Russell 2000 (^RUT) YTD", percent(s["russell2000_return_ytd"])),
+        ("S&P 500 (^GSPC) YTD", percent(s["sp500_return_ytd"])),
+        ("NASDAQ Composite (^IXIC) YTD", percent(s["nasdaq_return_ytd"])),
+        ("Russell 2000 (^RUT) 5-day", percent(s["russell2000_return_5d"])),
+        ("S&P 500 (^GSPC) 5-day", percent(s["sp500_return_5d"])),
+        ("NASDAQ Composite (^IXIC) 5-day", percent(s["nasdaq_return_5d"])),
+        ("Magnificent 7 YTD, equal weight", percent(s["magnificent_7_return_ytd_equal_weight"])),
+        ("Best sector today", f"{s['top_sector']} {percent(s['top_sector_return_1d'])}" if s["top_sector"] else "n/a"),
+        ("Worst sector today", f"{s['bottom_sector']} {percent(s['bottom_sector_return_1d'])}" if s["bottom_sector"] else "n/a"),
+        ("Best minus worst sector", percent(s["sector_spread_1d"])),
+    ]
+    return pd.DataFrame(rows, columns=["Figure", "Value"]).set_index("Figure")
+
+
+def streak_panel(con, start: date, on: date, s: dict) -> None:
+    st.subheader("Small vs large: Russell 2000 beating the S&P 500, sessions in a row")
+    history = data.streak_history(con, start, on)
+    sessions = s["streak_sessions"]
+    cols = st.columns(3)
+    cols[0].metric("Current streak (sessions)", "n/a" if pd.isna(sessions) else int(sessions))
+    cols[1].metric("Streak started", "n/a" if pd.isna(s["streak_start_date"]) else f"{s['streak_start_date']:%Y-%m-%d}")
+    if pd.isna(sessions) or sessions == 0:
+        longest = "no streak"
+    elif pd.isna(s["streak_longest_since_date"]):
+        longest = "longest in the data"
+    else:
+        longest = f"{s['streak_longest_since_date']:%Y-%m-%d}"
+    cols[2].metric("Longest since", longest,
+                   help="Last session of the most recent earlier run at least this long "
+                        f"({'' if pd.isna(s['streak_longest_since_sessions']) else int(s['streak_longest_since_sessions'])} sessions).")
+    if history.empty:
+        st.info("No sessions of the pair in this window.")
+        return
+    st.altair_chart(
+        alt.Chart(history).mark_bar().encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("streak_sessions:Q", title="sessions in a row"),
+            tooltip=["date:T", "streak_sessions:Q", "streak_start_date:T", "longest_since_date:T", "longest_since_sessions:Q"],
+        ),
+        width="stretch",
+    )
+
+
+def ytd_panel(con, on: date) -> None:
+    st.subheader(f"Year to date {on.year}: Russell 2000, S&P 500, NASDAQ Composite")
+    lines = data.ytd_lines(con, on)
+    if lines.empty:
+        st.info("No index prices in this year.")
+        return
+    lines["index"] = lines["ticker"].map(lambda t: f"{data.YTD_INDICES[t]} ({t})")
+    st.altair_chart(line_chart(lines, "return_ytd", "index", "return YTD"), width="stretch")
+
+
+def sector_panel(con, start: date, on: date) -> None:
+    st.subheader("Sectors (Select Sector SPDRs)")
+    left, right = st.columns(2)
+    sectors = data.sector_returns(con, on)
+    if sectors.empty:
+        left.info("No sector ETF prices loaded.")
+    else:
+        left.caption("Return by sector on the session")
+        left.altair_chart(
+            alt.Chart(sectors).mark_bar().encode(
+                x=alt.X("return_1d:Q", title="1-day return", axis=alt.Axis(format=".1%")),
+                y=alt.Y("sector:N", sort="-x", title=None),
+                color=alt.condition("datum.return_1d >= 0", alt.value("#2e7d32"), alt.value("#c62828")),
+                tooltip=["sector:N", "proxy_ticker:N", alt.Tooltip("return_1d:Q", format=".2%"),
+                         alt.Tooltip("return_ytd:Q", format=".2%"), "rank_1d:Q"],
+            ),
+            width="stretch",
+        )
+        table = sectors.set_index("sector")[["proxy_ticker", "return_1d", "return_5d", "return_mtd", "return_ytd"]]
+        left.dataframe(table.style.format({c: percent for c in ["return_1d", "return_5d", "return_mtd", "return_ytd"]}))
+    dispersion = data.sector_dispersion(con, start, on)
+    if dispersion.empty:
+        right.info("No sector dispersion in this window.")
+    else:
+        right.caption("Dispersion: best minus worst sector, 1-day")
+        dispersion["series"] = "best minus worst"
+        right.altair_chart(line_chart(dispersion, "spread_1d", "series", "spread"), width="stretch")
+
+
+def cohort_panel(con, on: date) -> None:
+    st.subheader("Magnificent 7 vs the rest of the market, year to date")
+    frame = data.cohort_vs_market(con, on)
+    if frame.empty:
+        st.info("No cohort returns in this year.")
+        return
+    st.altair_chart(line_chart(frame, "return_ytd", "series", "return YTD"), width="stretch")
+
+
+def valuation_panels(con, on: date) -> None:
+    st.subheader("Forward P/E")
+    pe = data.forward_pe(con, on)
+    if pe is None:
+        st.caption("Forward P/E: not available yet (the marts.fct_forward_pe mart is not in this snapshot).")
+    elif pe.empty:
+        st.caption("Forward P/E: no valuations on or before this date.")
+    else:
+        pe = pe.rename(columns={"as_of_date": "date"})
+        st.altair_chart(line_chart(pe, "forward_pe", "universe", "forward P/E", ".1f"), width="stretch")
+        latest = pe.sort_values("date").groupby("universe").tail(1).set_index("universe")
+        st.dataframe(latest[["date", "forward_pe", "relative_pe_vs_sp500", "discount_vs_long_run_pct", "coverage_pct"]]
+                     .style.format({"forward_pe": "{:.1f}", "relative_pe_vs_sp500": "{:.2f}",
+                                    "discount_vs_long_run_pct": percent, "coverage_pct": lambda v: percent(v, 1)}))
+    st.subheader("Earnings guidance")
+    guidance = data.guidance_counts(con)
+    if guidance is None:
+        st.caption("Guidance: not available yet (the marts.fct_guidance_counts mart is not in this snapshot).")
+    elif guidance.empty:
+        st.caption("Guidance: no quarters loaded.")
+    else:
+        long = guidance.melt(id_vars=["index_name", "fiscal_quarter"], value_vars=["negative_count", "positive_count"],
+                             var_name="guidance", value_name="companies")
+        st.altair_chart(
+            alt.Chart(long).mark_bar().encode(
+                x=alt.X("fiscal_quarter:N", title=None), y=alt.Y("companies:Q"),
+                color=alt.Color("guidance:N", legend=alt.Legend(orient="bottom")), xOffset="guidance:N",
+                tooltip=["index_name:N", "fiscal_quarter:N", "guidance:N", "companies:Q"],
+            ),
+            width="stretch",
+        )
+        st.dataframe(guidance.set_index(["index_name", "fiscal_quarter"])
+                     .style.format({"negative_share": lambda v: percent(v, 1), "negative_avg_5y": "{:.1f}",
+                                    "negative_avg_10y": "{:.1f}"}))
+
+
+def main() -> None:
+    st.set_page_config(page_title="Market Rotation", layout="wide")
+    st.title("Market Rotation")
+    try:
+        con = connect_snapshot(config.serving_folder())
+    except SnapshotError as error:
+        st.error(str(error))
+        return
+    with con:
+        first, last = data.session_range(con)
+        if last is None:
+            st.error("marts.rotation_summary is empty: run `rotation run` first.")
+            return
+        picker, window = st.columns([1, 1])
+        on = picker.date_input("Session", value=last, min_value=first, max_value=last, key="session")
+        lookback = window.selectbox("Charts cover", list(LOOKBACKS), index=1, key="lookback")
+        days = LOOKBACKS[lookback]
+        start = first if days is None else max(first, on - timedelta(days=days))
+        s = data.summary_row(con, on)
+        if s is None:
+            st.warning(f"No session on or before {on}.")
+            return
+        snapshot_id, built_at = data.snapshot_info(con)
+        label = "DEMO DATA: synthetic prices, not real market figures. " if s["is_demo"] else f"Source: {s['source']}. "
+        st.caption(f"{label}Session of {s['date']:%Y-%m-%d}. Snapshot {snapshot_id}, built {built_at:%Y-%m-%d %H:%M} UTC.")
+
+        st.subheader("Headline")
+        st.table(headline_table(s))
+        streak_panel(con, start, on, s)
+        ytd_panel(con, on)
+        sector_panel(con, start, on)
+        cohort_panel(con, on)
+        valuation_panels(con, on)
+
+
+main()

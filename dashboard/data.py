@@ -1,0 +1,143 @@
+"""The dashboard's queries: plain selections from the marts of the serving snapshot.
+
+Every figure is computed by dbt; this module only picks rows and columns.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+STREAK_PAIR = "russell2000_vs_sp500"
+YTD_INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^IXIC": "NASDAQ Composite"}
+COHORT = "magnificent_7"
+# "The rest" of the market next to the Mag 7: the cap-weighted and the equal-weighted S&P 500.
+BROAD_MARKET = {"^GSPC": "S&P 500 (^GSPC)", "RSP": "S&P 500 equal weight (RSP)"}
+SECTOR_METHOD = "etf"
+FORWARD_PE = "fct_forward_pe"
+GUIDANCE = "fct_guidance_counts"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def has_mart(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = ?", [table]
+    ).fetchall()[0][0]
+    return found > 0
+
+
+def session_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    return con.execute("SELECT min(date), max(date) FROM marts.rotation_summary").fetchall()[0]
+
+
+def latest_session(con: duckdb.DuckDBPyConnection) -> date | None:
+    return session_range(con)[1]
+
+
+def snapshot_info(con: duckdb.DuckDBPyConnection) -> tuple[str, object] | None:
+    return con.execute("SELECT any_value(snapshot_id), any_value(built_at) FROM serving.snapshot_info").fetchall()[0]
+
+
+def summary_row(con: duckdb.DuckDBPyConnection, on: date) -> dict | None:
+    """The headline figures of the last session on or before `on`."""
+    frame = _frame(con, "SELECT * FROM marts.rotation_summary WHERE date <= ? ORDER BY date DESC LIMIT 1", [on])
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def streak_history(con: duckdb.DuckDBPyConnection, start: date, end: date, pair_id: str = STREAK_PAIR) -> pd.DataFrame:
+    return _frame(con, """
+        SELECT date, streak_sessions, streak_start_date, longest_since_date, longest_since_sessions, spread_1d
+        FROM marts.fct_relative_streaks
+        WHERE pair_id = ? AND date BETWEEN ? AND ?
+        ORDER BY date""", [pair_id, start, end])
+
+
+def ytd_lines(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
+    """return_ytd of the three indices from the start of `on`'s year up to `on`."""
+    return _frame(con, f"""
+        SELECT date, ticker, return_ytd
+        FROM marts.fct_returns_daily
+        WHERE ticker IN ({', '.join('?' for _ in YTD_INDICES)})
+          AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
+        ORDER BY date, ticker""", [*YTD_INDICES, on, on])
+
+
+def sector_returns(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
+    return _frame(con, """
+        SELECT sector, proxy_ticker, return_1d, return_5d, return_mtd, return_ytd, rank_1d
+        FROM marts.fct_sector_returns
+        WHERE method = ? AND date = (SELECT max(date) FROM marts.fct_sector_returns WHERE method = ? AND date <= ?)
+        ORDER BY rank_1d, sector""", [SECTOR_METHOD, SECTOR_METHOD, on])
+
+
+def sector_dispersion(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame:
+    return _frame(con, """
+        SELECT date, top_sector, top_return_1d, bottom_sector, bottom_return_1d, spread_1d
+        FROM marts.fct_sector_dispersion
+        WHERE method = ? AND date BETWEEN ? AND ?
+        ORDER BY date""", [SECTOR_METHOD, start, end])
+
+
+def cohort_vs_market(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
+    """YTD of the Mag 7 (equal and cap weight) beside the broad market, one row per date and series."""
+    return _frame(con, f"""
+        SELECT date, 'Magnificent 7 (equal weight)' AS series, return_ytd_equal_weight AS return_ytd
+        FROM marts.fct_cohort_returns
+        WHERE cohort = ? AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
+        UNION ALL
+        SELECT date, 'Magnificent 7 (cap weight)', return_ytd_cap_weight
+        FROM marts.fct_cohort_returns
+        WHERE cohort = ? AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ? AND return_ytd_cap_weight IS NOT NULL
+        UNION ALL
+        SELECT r.date, CASE r.ticker {' '.join(f"WHEN '{t}' THEN '{label}'" for t, label in BROAD_MARKET.items())} END, r.return_ytd
+        FROM marts.fct_returns_daily AS r
+        WHERE r.ticker IN ({', '.join('?' for _ in BROAD_MARKET)})
+          AND r.date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
+        ORDER BY date, series""", [COHORT, on, on, COHORT, on, on, *BROAD_MARKET, on, on])
+
+
+def forward_pe(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
+    """Forward P/E history per universe up to `on`; None while the mart does not exist."""
+    if not has_mart(con, FORWARD_PE):
+        return None
+    return _frame(con, f"""
+        SELECT universe, as_of_date, forward_pe, relative_pe_vs_sp500, relative_pe_long_run_avg,
+               discount_vs_long_run_pct, prior_peak_forward_pe, prior_peak_date, coverage_pct
+        FROM marts.{FORWARD_PE}
+        WHERE as_of_date <= ?
+        ORDER BY universe, as_of_date""", [on])
+
+
+def guidance_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """Guidance counts per index and fiscal quarter; None while the mart does not exist."""
+    if not has_mart(con, GUIDANCE):
+        return None
+    return _frame(con, f"""
+        SELECT index_name, fiscal_quarter, negative_count, positive_count, total_count, negative_share,
+               negative_avg_5y, negative_avg_10y, negative_lowest_since_quarter
+        FROM marts.{GUIDANCE}
+        ORDER BY index_name, fiscal_quarter""")
+
+
+def panel_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
+    """Rows each panel shows for the latest session (None: the panel's mart is not built yet)."""
+    on = latest_session(con)
+    if on is None:
+        return {"headline": 0}
+    start = date(on.year - 1, on.month, 1)
+    pe, guidance = forward_pe(con, on), guidance_counts(con)
+    return {
+        "headline": 1 if summary_row(con, on) else 0,
+        "streak_history": len(streak_history(con, start, on)),
+        "ytd_lines": len(ytd_lines(con, on)),
+        "sector_returns": len(sector_returns(con, on)),
+        "sector_dispersion": len(sector_dispersion(con, start, on)),
+        "cohort_vs_market": len(cohort_vs_market(con, on)),
+        "forward_pe": None if pe is None else len(pe),
+        "guidance_counts": None if guidance is None else len(guidance),
+    }

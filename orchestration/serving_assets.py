@@ -1,0 +1,46 @@
+"""Serving assets: the readers' snapshot of the marts, and the dashboard's data read from it."""
+
+import dagster as dg
+
+from orchestration import config
+from orchestration.dbt_assets import rotation_dbt_assets
+from orchestration.serving import connect_snapshot, current_duckdb_file, publish_snapshot
+
+MART_KEYS = sorted((key for key in rotation_dbt_assets.keys if key.path[0] == "marts"), key=lambda k: k.path)
+
+
+@dg.asset(
+    key=["serving", "marts_snapshot"],
+    group_name="serving",
+    deps=MART_KEYS,
+    description="Read-only copy of every mart (DuckDB file in the 1.0 storage format, plus one Parquet file per mart), "
+    "published atomically for rotation sql, the report, the dashboard and BI tools.",
+)
+def marts_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    snapshot = publish_snapshot(config.warehouse_path(), config.serving_folder())
+    context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.folder}")
+    return dg.MaterializeResult(metadata={
+        "snapshot_id": snapshot.snapshot_id,
+        "built_at": snapshot.built_at.isoformat(),
+        "path": dg.MetadataValue.path(str(current_duckdb_file(config.serving_folder()))),
+        "row_counts": dg.MetadataValue.json(snapshot.row_counts),
+    })
+
+
+@dg.asset(
+    key=["serving", "dashboard"],
+    group_name="serving",
+    deps=[marts_snapshot],
+    description="The Market Rotation dashboard's data (`make dashboard`): every panel's query run against the new snapshot.",
+)
+def dashboard_data(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from dashboard import data  # the dashboard's own queries, so this asset fails when a panel would
+
+    with connect_snapshot(config.serving_folder()) as con:
+        panels = data.panel_row_counts(con)
+        latest = data.latest_session(con)
+    context.log.info(f"dashboard panels: {panels}")
+    return dg.MaterializeResult(metadata={
+        "latest_session": str(latest),
+        "panel_rows": dg.MetadataValue.json(panels),
+    })

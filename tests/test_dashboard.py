@@ -1,0 +1,96 @@
+"""The Market Rotation dashboard, run headless by Streamlit's test harness on a demo snapshot; figures checked against the marts."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from orchestration.serving import current_duckdb_file, publish_snapshot
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+
+def marts(serving: Path, sql: str, params: list | None = None) -> dict:
+    with duckdb.connect(str(current_duckdb_file(serving)), read_only=True) as con:
+        frame = con.execute(sql, params or []).df()
+    return frame.iloc[0].to_dict()
+
+
+def as_percent(value: float) -> str:
+    return f"{value * 100:+.2f} %"
+
+
+def run_app(serving: Path, monkeypatch, on: date | None = None) -> AppTest:
+    monkeypatch.setenv("ROTATION_SERVING", str(serving))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    if on is not None:
+        app.date_input(key="session").set_value(on).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def headline(app: AppTest) -> dict[str, str]:
+    return app.table[0].value["Value"].to_dict()
+
+
+def test_latest_session_figures_match_the_marts(demo_serving, monkeypatch):
+    app = run_app(demo_serving, monkeypatch)
+    s = marts(demo_serving, "SELECT * FROM marts.rotation_summary ORDER BY date DESC LIMIT 1")
+    figures = headline(app)
+    assert figures["S&P 500 (^GSPC) YTD"] == as_percent(s["sp500_return_ytd"])
+    assert figures["Russell 2000 (^RUT) YTD"] == as_percent(s["russell2000_return_ytd"])
+    assert figures["NASDAQ Composite (^IXIC) 5-day"] == as_percent(s["nasdaq_return_5d"])
+    assert figures["Magnificent 7 YTD, equal weight"] == as_percent(s["magnificent_7_return_ytd_equal_weight"])
+    assert figures["Best sector today"] == f"{s['top_sector']} {as_percent(s['top_sector_return_1d'])}"
+    assert app.date_input(key="session").value == s["date"].date()
+    assert "DEMO DATA" in app.caption[0].value
+
+
+def test_picking_a_date_shows_that_sessions_streak(demo_serving, monkeypatch):
+    # The longest small-cap streak of January 2026 in the demo market, read from the mart.
+    row = marts(demo_serving, "SELECT * FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' "
+                              "AND date BETWEEN '2026-01-01' AND '2026-01-31' ORDER BY streak_sessions DESC, date LIMIT 1")
+    on = row["date"].date()
+    app = run_app(demo_serving, monkeypatch, on)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Current streak (sessions)"] == str(row["streak_sessions"])
+    assert metrics["Streak started"] == row["streak_start_date"].date().isoformat()
+    assert metrics["Longest since"] == row["longest_since_date"].date().isoformat()
+    s = marts(demo_serving, "SELECT * FROM marts.rotation_summary WHERE date = ?", [on])
+    assert headline(app)["S&P 500 (^GSPC) YTD"] == as_percent(s["sp500_return_ytd"])
+
+
+def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch):
+    notes = [c.value for c in run_app(demo_serving, monkeypatch).caption]
+    assert any(n.startswith("Forward P/E: not available yet") for n in notes)
+    assert any(n.startswith("Guidance: not available yet") for n in notes)
+
+
+def test_valuation_panels_render_once_their_marts_exist(demo_serving, monkeypatch, tmp_path):
+    warehouse = tmp_path / "rotation.duckdb"
+    shutil.copy(current_duckdb_file(demo_serving), warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""CREATE TABLE marts.fct_forward_pe AS SELECT * FROM (VALUES
+            ('sp500', DATE '2026-11-20', 500, 0.98, 22.5, 22.0, 1.0, 0.9, 0.05, 24.0, DATE '2021-01-04'),
+            ('russell2000', DATE '2026-11-20', 1900, 0.91, 17.1, 17.0, 0.76, 0.85, -0.106, 30.0, DATE '2021-02-08'))
+            AS t(universe, as_of_date, constituents, coverage_pct, forward_pe, median_forward_pe, relative_pe_vs_sp500,
+                 relative_pe_long_run_avg, discount_vs_long_run_pct, prior_peak_forward_pe, prior_peak_date)""")
+        con.execute("""CREATE TABLE marts.fct_guidance_counts AS SELECT * FROM (VALUES
+            ('sp500', '2026Q3', 40, 30, 70, 40 / 70, 57.0, 60.2, 40.0, 38.0, '2025Q1'))
+            AS t(index_name, fiscal_quarter, negative_count, positive_count, total_count, negative_share,
+                 negative_avg_5y, negative_avg_10y, positive_avg_5y, positive_avg_10y, negative_lowest_since_quarter)""")
+    serving = tmp_path / "serving"
+    publish_snapshot(warehouse, serving)
+    app = run_app(serving, monkeypatch)
+    notes = [c.value for c in app.caption]
+    assert not any("not available yet" in n for n in notes)
+    tables = [frame.value for frame in app.dataframe]
+    pe = next(t for t in tables if "forward_pe" in t.columns)
+    assert pe.loc["russell2000", "forward_pe"] == pytest.approx(17.1)
+    guidance = next(t for t in tables if "negative_count" in t.columns)
+    assert guidance["negative_count"].tolist() == [40]

@@ -1,0 +1,139 @@
+"""The serving snapshot: readers never block a run, always see one whole snapshot, and older DuckDB opens it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.serving import current_duckdb_file, current_parquet_folder, publish_snapshot
+
+ROTATION = str(Path(sys.executable).parent / "rotation")
+SESSIONS = ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08"]
+OLD_DUCKDB = "1.1.3"  # the DuckDB line many BI drivers still bundle
+
+
+def write_prices(path: Path, sessions: list[str]) -> Path:
+    lines = ["date,ticker,open,high,low,close,adj_close,volume"]
+    for i, day in enumerate(sessions):
+        lines += [f"{day},^GSPC,100,110,90,{100 + i},,0", f"{day},^RUT,50,60,40,{50 + 2 * i},,0"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_pipeline(warehouse: Path, prices: Path) -> subprocess.Popen:
+    env = {**os.environ, "ROTATION_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(warehouse.parent)}
+    for name in ("ROTATION_SOURCE", "ROTATION_FILES", "ROTATION_SERVING"):
+        env.pop(name, None)
+    return subprocess.Popen([ROTATION, "run", "--files", str(prices)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def read_whole_snapshot(con: duckdb.DuckDBPyConnection, parquet: Path) -> tuple[str, str]:
+    """Check one snapshot is internally whole; return its id and last session."""
+    info = con.execute("SELECT snapshot_id, table_name, row_count FROM serving.snapshot_info").fetchall()
+    ids = {snapshot_id for snapshot_id, _, _ in info}
+    assert len(ids) == 1, f"one snapshot holds several ids: {ids}"
+    for _, table, expected in info:
+        assert con.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0] == expected, table
+    # Every mart carries the same last session, which changes with each run of this test.
+    last = {con.execute(f"SELECT max(date)::VARCHAR FROM marts.{t}").fetchall()[0][0]
+            for t in ("fct_returns_daily", "fct_relative_streaks", "rotation_summary")}
+    assert len(last) == 1, f"marts of one snapshot disagree on the last session: {last}"
+    if parquet is not None:
+        parquet_ids = {value.decode() for (value,) in con.execute(
+            "SELECT value FROM parquet_kv_metadata(?) WHERE key = 'snapshot_id'", [str(parquet / "*.parquet")]).fetchall()}
+        assert len(parquet_ids) == 1, f"the Parquet files mix snapshots: {parquet_ids}"
+    return ids.pop(), last.pop()
+
+
+def test_a_reader_holding_the_snapshot_never_blocks_three_runs(tmp_path):
+    warehouse = tmp_path / "rotation.duckdb"
+    serving = tmp_path / "serving"
+    first = run_pipeline(warehouse, write_prices(tmp_path / "p0.csv", SESSIONS[:2]))
+    assert first.wait() == 0, first.stdout.read()[-3000:]
+
+    held = duckdb.connect(str(current_duckdb_file(serving)), read_only=True)
+    held_id, held_last = read_whole_snapshot(held, None)
+    assert held_last == SESSIONS[1]
+
+    seen: list[tuple[str, str]] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        """A dashboard-like reader: a fresh connection to the current snapshot, again and again."""
+        while not stop.is_set():
+            try:
+                resolved = (serving / "current").resolve()
+                with duckdb.connect(str(resolved / "rotation_marts.duckdb"), read_only=True) as con:
+                    seen.append(read_whole_snapshot(con, resolved / "parquet"))
+            except BaseException as error:  # noqa: BLE001 - reported by the test below
+                failures.append(error)
+                return
+
+    reader = threading.Thread(target=keep_reading)
+    reader.start()
+    try:
+        for run in range(1, 4):
+            process = run_pipeline(warehouse, write_prices(tmp_path / f"p{run}.csv", SESSIONS[: 2 + run]))
+            output = process.communicate()[0]
+            assert process.returncode == 0, f"run {run} failed while a reader held the snapshot:\n{output[-3000:]}"
+            # The long-lived reader still sees the snapshot it opened, whole.
+            assert read_whole_snapshot(held, None) == (held_id, held_last)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+    held.close()
+
+    assert not failures, failures[0]
+    lasts = [last for _, last in seen]
+    assert lasts == sorted(lasts), "a reader went back to an older snapshot"
+    assert set(lasts) <= set(SESSIONS[1:]) and len({i for i, _ in seen}) >= 2
+    with duckdb.connect(str(current_duckdb_file(serving)), read_only=True) as con:
+        latest_id, latest_last = read_whole_snapshot(con, current_parquet_folder(serving))
+    assert latest_last == SESSIONS[4] and latest_id != held_id
+    # The previous snapshots stay for readers still holding them; older ones are pruned.
+    assert len(list((serving / "snapshots").iterdir())) == 3
+
+
+def test_a_failed_publish_keeps_the_current_snapshot(tmp_path):
+    warehouse = tmp_path / "rotation.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
+    serving = tmp_path / "serving"
+    good = publish_snapshot(warehouse, serving)
+    with duckdb.connect(str(warehouse)) as con:  # a table the snapshot cannot name in Parquet: the copy fails midway
+        con.execute("CREATE TABLE marts.\"bad/name\" AS SELECT 1 AS x")
+    with pytest.raises(duckdb.Error):
+        publish_snapshot(warehouse, serving)
+    assert (serving / "current").resolve() == good.folder
+    assert [p.name for p in (serving / "snapshots").iterdir()] == [good.snapshot_id]
+
+
+def test_an_older_duckdb_opens_the_snapshot(tmp_path):
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH: it fetches the older DuckDB this test reads the snapshot with")
+    warehouse = tmp_path / "rotation.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.fct_returns_daily AS "
+                    "SELECT 'SPY' AS ticker, DATE '2025-01-02' + i::INT AS date, 0.001 * i AS return_1d, i % 2 = 0 AS up "
+                    "FROM range(1000) t(i)")
+    snapshot = publish_snapshot(warehouse, tmp_path / "serving")
+    script = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+              "print(duckdb.__version__, *con.execute('SELECT count(*), round(sum(return_1d), 6), count(*) FILTER (up), "
+              "max(date) FROM marts.fct_returns_daily').fetchall()[0])")
+    result = subprocess.run(
+        [uv, "run", "--no-project", "--isolated", "--with", f"duckdb=={OLD_DUCKDB}", "python", "-c", script,
+         str(snapshot.folder / "rotation_marts.duckdb")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    version, rows, total, up, last = result.stdout.split()
+    assert (version, int(rows), float(total), int(up), last) == (OLD_DUCKDB, 1000, 499.5, 500, "2027-09-28")
