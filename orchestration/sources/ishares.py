@@ -106,7 +106,9 @@ def parse_holdings(text: str, index_name: str, origin: str) -> pd.DataFrame:
         raise HoldingsError(f"{origin}: no equity holdings in the file")
     frame = pd.DataFrame(rows, columns=["index_name", "ticker", "as_of_date", "weight", "sector"])
     # Two share lines of one company map to distinct symbols; an exact repeat is merged.
-    return frame.groupby(["index_name", "ticker", "as_of_date"], as_index=False).agg(weight=("weight", "sum"), sector=("sector", "first"))
+    return frame.groupby(["index_name", "ticker", "as_of_date"], as_index=False).agg(
+        weight=("weight", lambda w: w.sum(min_count=1)), sector=("sector", "first")
+    )
 
 
 def download_holdings(index_name: str, base_url: str = BASE_URL, attempts: int = 4,
