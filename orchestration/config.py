@@ -11,9 +11,15 @@ ROTATION_SEEDS      folder of the universe seed CSVs, read by ingest and dbt (de
 ROTATION_DEMO_SCALE demo market at scale instead of the built-in one, as TICKERSxYEARS, e.g. 3000x30 (default: off)
 ROTATION_DEMO_END   last session the demo market at scale delivers, YYYY-MM-DD (default: its last session)
 ROTATION_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit for ingest and dbt, e.g. 3GB (default: DuckDB's own, 80 % of RAM)
-
-
 ROTATION_SERVING    the readers' snapshot folder (default: serving/ beside the warehouse file)
+
+Valuations and guidance:
+ROTATION_VALUATION_SOURCE    demo | yahoo | files; default: demo beside demo prices, else files
+ROTATION_MEMBERSHIP_FILES    index-membership CSVs (files source), separated like ROTATION_FILES
+ROTATION_VALUATION_FILES     valuation-snapshot CSVs (files source), separated like ROTATION_FILES
+ROTATION_VALUATION_HISTORY   imported index forward P/E history CSVs, separated like ROTATION_FILES
+ROTATION_GUIDANCE_LANDING    folder watched for guidance files (default: warehouse/landing/guidance/)
+ROTATION_YAHOO_INFO_PAUSE    seconds between two yfinance info requests (default: 0.5)
 """
 
 from __future__ import annotations
@@ -114,3 +120,45 @@ def export_warehouse_for_dbt() -> Path:
     os.environ[DBT_WAREHOUSE_ENV] = str(path)
     os.environ[DBT_SEEDS_ENV] = os.path.relpath(seeds_dir(), DBT_PROJECT_DIR)
     return path
+
+
+# --- valuations and guidance -------------------------------------------------------------------
+
+VALUATION_SOURCES = ("demo", "yahoo", "files")
+DEFAULT_GUIDANCE_LANDING = PROJECT_ROOT / "warehouse" / "landing" / "guidance"
+DEFAULT_YAHOO_INFO_PAUSE = 0.5
+
+
+def _path_list(variable: str) -> list[str]:
+    return [part for part in os.environ.get(variable, "").split(os.pathsep) if part]
+
+
+def valuation_source() -> str | None:
+    """The configured valuation source, or None to follow the prices (demo beside demo prices, else files)."""
+    source = os.environ.get("ROTATION_VALUATION_SOURCE")
+    if source and source not in VALUATION_SOURCES:
+        raise ValueError(
+            f"ROTATION_VALUATION_SOURCE={source!r} is not a known source; use one of {', '.join(VALUATION_SOURCES)}"
+        )
+    return source or None
+
+
+def membership_files() -> list[str]:
+    return _path_list("ROTATION_MEMBERSHIP_FILES")
+
+
+def valuation_files() -> list[str]:
+    return _path_list("ROTATION_VALUATION_FILES")
+
+
+def valuation_history_files() -> list[str]:
+    return _path_list("ROTATION_VALUATION_HISTORY")
+
+
+def guidance_landing_folder() -> Path:
+    configured = os.environ.get("ROTATION_GUIDANCE_LANDING")
+    return Path(configured).expanduser().resolve() if configured else DEFAULT_GUIDANCE_LANDING
+
+
+def yahoo_info_pause() -> float:
+    return float(os.environ.get("ROTATION_YAHOO_INFO_PAUSE", DEFAULT_YAHOO_INFO_PAUSE))

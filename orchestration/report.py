@@ -32,6 +32,55 @@ def load_summary_row(con: duckdb.DuckDBPyConnection, on: date | None) -> dict:
     return dict(zip(names, values))
 
 
+def times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}x"
+
+
+def _valuation_rows(s: dict) -> list[tuple[str, str]]:
+    if s.get("sp500_forward_pe") is None:
+        return [("Forward P/E", "n/a (no valuation snapshots loaded)")]
+    coverage = s["sp500_forward_pe_coverage_pct"]
+    rows = [
+        (f"S&P 500 forward P/E (as of {s['forward_pe_as_of_date']})",
+         f"{times(s['sp500_forward_pe'])} ({coverage * 100:.0f} % of market cap with positive forward EPS)"),
+        ("S&P 500 prior peak (over a year earlier)",
+         f"{times(s['sp500_prior_peak_forward_pe'])} on {s['sp500_prior_peak_date']}" if s["sp500_prior_peak_date"] else "n/a"),
+        ("Magnificent 7 / rest of the S&P 500 forward P/E",
+         f"{times(s['magnificent_7_forward_pe'])} / {times(s['sp500_ex_magnificent_7_forward_pe'])}"),
+        ("Russell 2000 forward P/E", times(s["russell2000_forward_pe"])),
+    ]
+    relative = s["russell2000_relative_pe_vs_sp500"]
+    if relative is not None:
+        average = s["russell2000_relative_pe_long_run_avg"]
+        discount = s["russell2000_discount_vs_long_run_pct"]
+        rows.append(("Russell 2000 P/E relative to the S&P 500", f"{relative:.2f}"))
+        rows.append((
+            f"  vs its average since {s['russell2000_long_run_start_date']}",
+            f"{average:.2f}: {abs(discount) * 100:.1f} % {'discount' if discount < 0 else 'premium'}",
+        ))
+    return rows
+
+
+def _guidance_rows(s: dict) -> list[tuple[str, str]]:
+    if s.get("guidance_fiscal_quarter") is None:
+        return [("EPS guidance", "n/a (no guidance loaded)")]
+    basis = "classified events" if s["guidance_basis"] == "events" else "published count"
+    since = s["guidance_negative_lowest_since_quarter"]
+    return [
+        (f"S&P 500 EPS guidance for {s['guidance_fiscal_quarter']}",
+         f"{s['guidance_negative_count']} negative, {s['guidance_positive_count']} positive of "
+         f"{s['guidance_total_count']} ({basis}, as of {s['guidance_as_of_date'] or 'an unstated date'})"),
+        ("  negative: 5-year / 10-year average",
+         f"{_count(s['guidance_negative_avg_5y'])} / {_count(s['guidance_negative_avg_10y'])}"),
+        ("  positive: 5-year average", _count(s["guidance_positive_avg_5y"])),
+        ("  negative count lowest since", since or "the lowest in the data"),
+    ]
+
+
+def _count(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def _streak_text(s: dict) -> str:
     sessions = s["streak_sessions"]
     if sessions is None:
@@ -73,6 +122,11 @@ def render_report(s: dict, requested: date | None) -> Group:
         table.add_row("Best minus worst", pct(s["sector_spread_1d"]))
     else:
         table.add_row("Sectors", "n/a (no sector ETF prices loaded)")
+    cap_weight = s.get("magnificent_7_return_ytd_cap_weight")
+    if cap_weight is not None:
+        table.add_row("Magnificent 7 YTD, cap weight", pct(cap_weight))
+    for label, value in _valuation_rows(s) + _guidance_rows(s):
+        table.add_row(label, value)
     parts.append(table)
     return Group(*parts)
 

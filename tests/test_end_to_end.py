@@ -155,3 +155,24 @@ def test_reference_data_figures(tmp_path, reference_data):
     again = rotation("run", "--source", "files", "--files", *files, warehouse=warehouse)
     assert "0 rows inserted, 0 updated, 70160 unchanged" in again.stdout
     pd.testing.assert_frame_equal(before, query(warehouse, checksum))
+
+
+def test_valuation_and_guidance_figures_in_the_summary_and_report(demo_warehouse):
+    path, _ = demo_warehouse
+    last = query(path, "SELECT * FROM marts.rotation_summary ORDER BY date DESC LIMIT 1").iloc[0]
+    for column in ("sp500_forward_pe", "sp500_prior_peak_forward_pe", "magnificent_7_forward_pe",
+                   "russell2000_relative_pe_vs_sp500", "russell2000_relative_pe_long_run_avg",
+                   "russell2000_discount_vs_long_run_pct", "guidance_fiscal_quarter", "guidance_negative_count",
+                   "guidance_positive_count", "guidance_negative_avg_5y", "guidance_negative_avg_10y",
+                   "magnificent_7_return_ytd_cap_weight"):
+        assert pd.notna(last[column]), column
+    # the demo's story: a forward P/E near its 2021 peak, small caps at a discount to their long-run relative P/E
+    assert str(last["sp500_prior_peak_date"])[:4] == "2021"
+    assert abs(last["sp500_forward_pe"] / last["sp500_prior_peak_forward_pe"] - 1) < 0.05
+    assert last["russell2000_discount_vs_long_run_pct"] < -0.2
+    quarters = query(path, "SELECT count(*) AS n FROM marts.fct_guidance_counts WHERE index_name = 'sp500'")["n"][0]
+    assert quarters >= 48  # at least 12 years of quarters
+    report = rotation("report", warehouse=path).stdout
+    for label in ("S&P 500 forward P/E", "prior peak", "Magnificent 7 / rest", "Russell 2000 P/E relative",
+                  "EPS guidance for", "5-year / 10-year average", "lowest since"):
+        assert label in report, label

@@ -24,3 +24,81 @@ CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (
     finished_at TIMESTAMP NOT NULL,
     PRIMARY KEY (start_date, ticker)
 );
+
+-- Valuations and guidance. Snapshots accumulate: a new as_of_date adds rows, nothing is overwritten.
+CREATE TABLE IF NOT EXISTS raw.index_membership (
+    index_name  VARCHAR   NOT NULL,   -- sp500 | russell2000
+    ticker      VARCHAR   NOT NULL,   -- Yahoo symbol
+    as_of_date  DATE      NOT NULL,   -- date of the holdings snapshot
+    weight      DOUBLE,               -- weight in the index (fraction, 0.05 = 5 %)
+    sector      VARCHAR,              -- Yahoo sector name
+    source      VARCHAR   NOT NULL,   -- ishares | files | demo
+    source_file VARCHAR,
+    ingested_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (index_name, ticker, as_of_date)
+);
+
+CREATE TABLE IF NOT EXISTS raw.valuation_snapshots (
+    ticker             VARCHAR   NOT NULL,
+    as_of_date         DATE      NOT NULL,   -- exchange session the snapshot belongs to
+    market_cap         DOUBLE,
+    shares_outstanding DOUBLE,
+    forward_eps        DOUBLE,               -- next fiscal year's consensus EPS
+    trailing_eps       DOUBLE,
+    forward_pe         DOUBLE,
+    trailing_pe        DOUBLE,
+    sector             VARCHAR,
+    industry           VARCHAR,
+    source             VARCHAR   NOT NULL,   -- yahoo | files | demo
+    source_file        VARCHAR,
+    ingested_at        TIMESTAMP NOT NULL,
+    PRIMARY KEY (ticker, as_of_date)
+);
+
+CREATE TABLE IF NOT EXISTS raw.index_valuation_history (
+    index_name  VARCHAR   NOT NULL,
+    as_of_date  DATE      NOT NULL,
+    forward_pe  DOUBLE    NOT NULL,
+    source      VARCHAR   NOT NULL,
+    source_file VARCHAR,
+    ingested_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (index_name, as_of_date)
+);
+
+CREATE TABLE IF NOT EXISTS raw.guidance_events (
+    ticker               VARCHAR   NOT NULL,
+    announced_date       DATE      NOT NULL,
+    fiscal_quarter       VARCHAR   NOT NULL,   -- YYYYQn, the quarter the guidance is for
+    eps_low              DOUBLE,               -- a single-value guidance has low = high, or one of them empty
+    eps_high             DOUBLE,
+    consensus_eps_before DOUBLE    NOT NULL,   -- mean EPS estimate the day before the guidance
+    source               VARCHAR   NOT NULL,
+    source_file          VARCHAR,
+    ingested_at          TIMESTAMP NOT NULL,
+    PRIMARY KEY (ticker, announced_date, fiscal_quarter)
+);
+
+-- as_of_date may be unknown (a published figure without its date), so the key is enforced by the loader.
+CREATE TABLE IF NOT EXISTS raw.guidance_counts (
+    index_name     VARCHAR   NOT NULL,
+    fiscal_quarter VARCHAR   NOT NULL,
+    as_of_date     DATE,
+    negative_count INTEGER   NOT NULL,
+    positive_count INTEGER   NOT NULL,
+    total_count    INTEGER   NOT NULL,
+    source_url     VARCHAR,
+    source         VARCHAR   NOT NULL,
+    source_file    VARCHAR,
+    ingested_at    TIMESTAMP NOT NULL
+);
+
+-- Every landed guidance file, by content hash, so each file is processed once.
+CREATE TABLE IF NOT EXISTS raw.landed_files (
+    content_sha256 VARCHAR   NOT NULL PRIMARY KEY,
+    file_name      VARCHAR   NOT NULL,
+    kind           VARCHAR,              -- guidance_events | guidance_counts
+    status         VARCHAR   NOT NULL,   -- loaded | quarantined
+    row_count      INTEGER   NOT NULL,
+    detail         VARCHAR,
+    processed_at   TIMESTAMP NOT NULL
+);

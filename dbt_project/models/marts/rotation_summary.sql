@@ -34,6 +34,42 @@ cohort as (
 
 sectors as (
     select * from {{ ref('fct_sector_dispersion') }} where method = 'etf'
+),
+
+-- Valuations: one row per snapshot date with the figures of each universe side by side.
+valuations as (
+    select
+        as_of_date,
+        max(forward_pe) filter (where universe = 'sp500') as sp500_forward_pe,
+        max(coverage_pct) filter (where universe = 'sp500') as sp500_forward_pe_coverage_pct,
+        max(prior_peak_forward_pe) filter (where universe = 'sp500') as sp500_prior_peak_forward_pe,
+        max(prior_peak_date) filter (where universe = 'sp500') as sp500_prior_peak_date,
+        max(forward_pe) filter (where universe = '{{ cohort }}') as magnificent_7_forward_pe,
+        max(forward_pe) filter (where universe = 'sp500_ex_{{ cohort }}') as sp500_ex_magnificent_7_forward_pe,
+        max(forward_pe) filter (where universe = 'russell2000') as russell2000_forward_pe,
+        max(relative_pe_vs_sp500) filter (where universe = 'russell2000') as russell2000_relative_pe_vs_sp500,
+        max(relative_pe_long_run_avg) filter (where universe = 'russell2000') as russell2000_relative_pe_long_run_avg,
+        max(long_run_start_date) filter (where universe = 'russell2000') as russell2000_long_run_start_date,
+        max(discount_vs_long_run_pct) filter (where universe = 'russell2000') as russell2000_discount_vs_long_run_pct
+    from {{ ref('fct_forward_pe') }}
+    group by as_of_date
+    having max(forward_pe) filter (where universe = 'sp500') is not null
+),
+
+-- Guidance: the S&P 500's quarter with the latest count already public on a date.
+guidance as (
+    select * from {{ ref('fct_guidance_counts') }} where index_name = 'sp500'
+),
+
+guidance_by_date as (
+    select available_date, max(quarter_number) as quarter_number from guidance group by available_date
+),
+
+guidance_latest as (
+    select
+        guidance_by_date.available_date,
+        max(guidance_by_date.quarter_number) over (order by guidance_by_date.available_date) as quarter_number
+    from guidance_by_date
 )
 
 select
@@ -61,15 +97,34 @@ select
     sectors.bottom_sector,
     sectors.bottom_return_1d as bottom_sector_return_1d,
     sectors.spread_1d as sector_spread_1d,
-    -- Valuation and guidance figures: filled once those marts exist.
-    null::double as sp500_forward_pe,
-    null::double as russell2000_relative_pe_vs_sp500,
-    null::double as russell2000_discount_vs_long_run_pct,
-    null::varchar as guidance_fiscal_quarter,
-    null::integer as guidance_negative_count,
-    null::integer as guidance_positive_count
+    -- Valuation and guidance figures: the latest as of the session (null before the first one).
+    valuations.as_of_date as forward_pe_as_of_date,
+    valuations.sp500_forward_pe,
+    valuations.sp500_forward_pe_coverage_pct,
+    valuations.sp500_prior_peak_forward_pe,
+    valuations.sp500_prior_peak_date,
+    valuations.magnificent_7_forward_pe,
+    valuations.sp500_ex_magnificent_7_forward_pe,
+    valuations.russell2000_forward_pe,
+    valuations.russell2000_relative_pe_vs_sp500,
+    valuations.russell2000_relative_pe_long_run_avg,
+    valuations.russell2000_long_run_start_date,
+    valuations.russell2000_discount_vs_long_run_pct,
+    guidance.fiscal_quarter as guidance_fiscal_quarter,
+    guidance.basis as guidance_basis,
+    guidance.as_of_date as guidance_as_of_date,
+    guidance.negative_count::integer as guidance_negative_count,
+    guidance.positive_count::integer as guidance_positive_count,
+    guidance.total_count::integer as guidance_total_count,
+    guidance.negative_avg_5y as guidance_negative_avg_5y,
+    guidance.negative_avg_10y as guidance_negative_avg_10y,
+    guidance.positive_avg_5y as guidance_positive_avg_5y,
+    guidance.negative_lowest_since_quarter as guidance_negative_lowest_since_quarter
 from sessions
 left join streak using (date)
 left join indices using (date)
 left join cohort using (date)
 left join sectors using (date)
+asof left join valuations on sessions.date >= valuations.as_of_date
+asof left join guidance_latest on sessions.date >= guidance_latest.available_date
+left join guidance on guidance.quarter_number = guidance_latest.quarter_number

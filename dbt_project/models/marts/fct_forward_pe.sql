@@ -1,0 +1,156 @@
+-- Forward P/E of each universe per snapshot date.
+-- Aggregate forward P/E = sum of market caps / sum of forward earnings (forward_eps x shares) over
+-- the members with a positive forward EPS; coverage_pct = their share of the members' market cap.
+-- Membership on a date is the index's latest membership snapshot on or before it.
+-- Dates with no snapshot but an imported index P/E (raw.index_valuation_history) carry the
+-- imported figure (basis 'imported'), so long-run averages reach back as far as that history.
+{% set cohort = var('summary_cohort') %}
+with snapshots as (
+    select * from {{ ref('stg_valuation_snapshots') }} where market_cap is not null
+),
+
+snapshot_dates as (
+    select distinct as_of_date from snapshots
+),
+
+membership_dates as (
+    select distinct index_name, as_of_date as membership_date from {{ ref('stg_index_membership') }}
+),
+
+date_membership as (
+    select snapshot_dates.as_of_date, membership_dates.index_name, max(membership_dates.membership_date) as membership_date
+    from snapshot_dates
+    inner join membership_dates on membership_dates.membership_date <= snapshot_dates.as_of_date
+    group by all
+),
+
+index_members as (
+    select date_membership.index_name as universe, date_membership.as_of_date, membership.ticker
+    from date_membership
+    inner join {{ ref('stg_index_membership') }} as membership
+        on membership.index_name = date_membership.index_name
+        and membership.as_of_date = date_membership.membership_date
+),
+
+cohort as (
+    select ticker from {{ ref('universe_cohort_members') }} where cohort = '{{ cohort }}'
+),
+
+universe_members as (
+    select * from index_members
+    union all
+    select '{{ cohort }}' as universe, snapshot_dates.as_of_date, cohort.ticker
+    from snapshot_dates cross join cohort
+    union all
+    select 'sp500_ex_{{ cohort }}' as universe, as_of_date, ticker
+    from index_members
+    where universe = 'sp500' and ticker not in (select ticker from cohort)
+),
+
+constituents as (
+    select
+        universe_members.universe,
+        universe_members.as_of_date,
+        snapshots.market_cap,
+        snapshots.forward_eps * snapshots.shares_outstanding as forward_earnings,
+        snapshots.forward_eps > 0 and snapshots.shares_outstanding > 0 as included
+    from universe_members
+    inner join snapshots using (ticker, as_of_date)
+),
+
+computed as (
+    select
+        universe,
+        as_of_date,
+        'constituents' as basis,
+        count(*) as constituents,
+        count(*) filter (where included) as constituents_included,
+        sum(market_cap) filter (where included) / sum(market_cap) as coverage_pct,
+        sum(market_cap) filter (where included) / sum(forward_earnings) filter (where included) as forward_pe,
+        median(market_cap / forward_earnings) filter (where included) as median_forward_pe
+    from constituents
+    group by universe, as_of_date
+),
+
+imported as (
+    select
+        history.index_name as universe,
+        history.as_of_date,
+        'imported' as basis,
+        null::bigint as constituents,
+        null::bigint as constituents_included,
+        null::double as coverage_pct,
+        history.forward_pe,
+        null::double as median_forward_pe
+    from {{ ref('stg_index_valuation_history') }} as history
+    anti join computed
+        on computed.universe = history.index_name and computed.as_of_date = history.as_of_date
+),
+
+series as (
+    select * from computed where forward_pe is not null
+    union all
+    select * from imported
+),
+
+relative as (
+    select series.*, series.forward_pe / sp500.forward_pe as relative_pe_vs_sp500
+    from series
+    left join series as sp500 on sp500.universe = 'sp500' and sp500.as_of_date = series.as_of_date
+),
+
+-- The last observation of each month, for long-run averages that weigh every month alike.
+month_ends as (
+    select universe, as_of_date, relative_pe_vs_sp500
+    from relative
+    where relative_pe_vs_sp500 is not null
+    qualify row_number() over (partition by universe, date_trunc('month', as_of_date) order by as_of_date desc) = 1
+),
+
+long_run as (
+    select
+        relative.universe,
+        relative.as_of_date,
+        avg(month_ends.relative_pe_vs_sp500) as relative_pe_long_run_avg,
+        count(*) as long_run_months,
+        min(month_ends.as_of_date) as long_run_start_date
+    from relative
+    inner join month_ends
+        on month_ends.universe = relative.universe
+        and month_ends.as_of_date <= relative.as_of_date
+        and month_ends.as_of_date > relative.as_of_date - interval 20 year
+    group by relative.universe, relative.as_of_date
+),
+
+peaks as (
+    select
+        relative.universe,
+        relative.as_of_date,
+        max(earlier.forward_pe) as prior_peak_forward_pe,
+        arg_max(earlier.as_of_date, (earlier.forward_pe, earlier.as_of_date)) as prior_peak_date
+    from relative
+    inner join relative as earlier
+        on earlier.universe = relative.universe
+        and earlier.as_of_date <= relative.as_of_date - interval 1 year
+    group by relative.universe, relative.as_of_date
+)
+
+select
+    relative.universe,
+    relative.as_of_date,
+    relative.basis,
+    relative.constituents,
+    relative.constituents_included,
+    relative.coverage_pct,
+    relative.forward_pe,
+    relative.median_forward_pe,
+    relative.relative_pe_vs_sp500,
+    long_run.relative_pe_long_run_avg,
+    long_run.long_run_months,
+    long_run.long_run_start_date,
+    relative.relative_pe_vs_sp500 / long_run.relative_pe_long_run_avg - 1 as discount_vs_long_run_pct,
+    peaks.prior_peak_forward_pe,
+    peaks.prior_peak_date
+from relative
+left join long_run using (universe, as_of_date)
+left join peaks using (universe, as_of_date)

@@ -1,0 +1,30 @@
+"""The guidance landing folder, watched: a run of the guidance job whenever its set of files changes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import dagster as dg
+
+from orchestration import config as settings
+from orchestration.guidance_landing import content_hash, pending_files
+from orchestration.valuation_assets import COUNTS_KEY, EVENTS_KEY
+
+guidance_job = dg.define_asset_job(
+    "guidance_job",
+    selection=dg.AssetSelection.assets(EVENTS_KEY, COUNTS_KEY).downstream(),
+    description="Load the guidance landing folder and rebuild what depends on it.",
+)
+
+
+@dg.sensor(job=guidance_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def guidance_landing_sensor(context: dg.SensorEvaluationContext):
+    """Requests one run per distinct content of the folder (the run key is a hash of every file's
+    name and content), so an unchanged folder never triggers twice; the load itself skips files
+    whose content was already processed."""
+    folder = settings.guidance_landing_folder()
+    files = pending_files(folder)
+    if not files:
+        return dg.SkipReason(f"no CSV file in {folder}")
+    fingerprint = hashlib.sha256("\n".join(f"{p.name}:{content_hash(p)}" for p in files).encode()).hexdigest()
+    return dg.RunRequest(run_key=fingerprint, tags={"landing_files": ", ".join(p.name for p in files)[:200]})

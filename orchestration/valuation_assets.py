@@ -1,0 +1,188 @@
+"""Ingest assets for valuations and guidance: index membership, valuation snapshots, imported P/E
+history, and the guidance tables (demo events plus the files of the landing folder).
+
+The valuation source follows the prices unless ROTATION_VALUATION_SOURCE says otherwise: demo
+beside the demo market, else files (ROTATION_MEMBERSHIP_FILES, ROTATION_VALUATION_FILES).
+`yahoo` downloads the iShares holdings and fetches yfinance's info for every member.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from orchestration import config as settings
+from orchestration.guidance_landing import process_landing_folder
+from orchestration.ingest_assets import PRICES_KEY
+from orchestration.quarantine import quarantine_file
+from orchestration.raw_prices import MixedSourceError, ensure_raw_schema
+from orchestration.raw_tables import Counts, now_utc, upsert_rows
+from orchestration.sources import ishares
+from orchestration.sources.demo_valuations import MAGNIFICENT_7_SHARES, DemoValuations
+from orchestration.sources.valuation_files import read_table_file
+from orchestration.sources.yahoo_valuations import YahooInfoSource
+
+MEMBERSHIP_KEY = dg.AssetKey(["raw", "index_membership"])
+VALUATIONS_KEY = dg.AssetKey(["raw", "valuation_snapshots"])
+HISTORY_KEY = dg.AssetKey(["raw", "index_valuation_history"])
+EVENTS_KEY = dg.AssetKey(["raw", "guidance_events"])
+COUNTS_KEY = dg.AssetKey(["raw", "guidance_counts"])
+
+
+def resolve_valuation_source(con: duckdb.DuckDBPyConnection) -> str:
+    configured = settings.valuation_source()
+    if configured:
+        return configured
+    ensure_raw_schema(con)
+    demo, real = con.execute(
+        "SELECT count(*) FILTER (WHERE source = 'demo'), count(*) FILTER (WHERE source <> 'demo') FROM raw.prices_daily"
+    ).fetchall()[0]
+    return "demo" if demo and not real else "files"
+
+
+def _demo_closes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    tickers = ["^GSPC", "^RUT", *MAGNIFICENT_7_SHARES]
+    return con.execute(
+        "SELECT date, ticker, close FROM raw.prices_daily WHERE source = 'demo' AND list_contains(?, ticker)", [tickers]
+    ).df()
+
+
+def _load_files(con, paths: list[str], layout: str, table: str, log) -> tuple[Counts, list[str]]:
+    """Load each file of `paths` on its own; a bad file is quarantined and reported, the others land."""
+    total, rejected = Counts(), []
+    for name in paths:
+        path = Path(name)
+        frame, problems = read_table_file(path, layout)
+        if problems:
+            for problem in problems:
+                log.error(str(problem))
+            target = quarantine_file(path, problems, settings.quarantine_folder(), now_utc())
+            rejected.append(f"{path} -> {target}")
+            continue
+        counts = upsert_rows(con, table, frame.assign(source_file=path.name), "files")
+        total.inserted += counts.inserted
+        total.updated += counts.updated
+        total.unchanged += counts.unchanged
+    return total, rejected
+
+
+def _stored_today(con: duckdb.DuckDBPyConnection, as_of) -> set[str]:
+    return {t for (t,) in con.execute("SELECT ticker FROM raw.valuation_snapshots WHERE as_of_date = ?", [as_of]).fetchall()}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(MEMBERSHIP_KEY, deps=[PRICES_KEY], description="Index constituents (sp500, russell2000) per snapshot date: weight and sector."),
+        dg.AssetSpec(VALUATIONS_KEY, deps=[PRICES_KEY, MEMBERSHIP_KEY], description="Per ticker and session: market cap, shares, forward and trailing EPS and P/E, sector, industry. Snapshots accumulate."),
+        dg.AssetSpec(HISTORY_KEY, description="Imported index forward P/E history (e.g. a vendor's monthly series) for long-run averages."),
+    ],
+    group_name="ingest",
+    can_subset=False,
+    check_specs=[dg.AssetCheckSpec("valuation_files_valid", asset=VALUATIONS_KEY,
+                                   description="Every membership, valuation and history file and every ticker of the run landed.")],
+)
+def raw_valuations(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    problems: list[str] = []
+    with warehouse.get_connection() as con:
+        source = resolve_valuation_source(con)
+        membership = valuations = Counts()
+        if source == "demo":
+            demo = DemoValuations(_demo_closes(con))
+            snapshots = demo.valuations()
+            try:
+                valuations = upsert_rows(con, "raw.valuation_snapshots", snapshots, "demo")
+                membership = upsert_rows(con, "raw.index_membership", demo.membership(snapshots), "demo")
+            except MixedSourceError as error:
+                context.log.warning(f"demo valuations not loaded: {error}")
+        elif source == "yahoo":
+            for index_name in ishares.FUNDS:
+                try:
+                    counts = upsert_rows(con, "raw.index_membership", ishares.download_holdings(index_name), ishares.SOURCE)
+                    membership = Counts(membership.inserted + counts.inserted, membership.updated + counts.updated,
+                                        membership.unchanged + counts.unchanged)
+                except Exception as error:  # keep the other index and the valuations of stored members
+                    problems.append(f"{index_name} membership not downloaded: {error}")
+            tickers = [t for (t,) in con.execute(
+                "SELECT DISTINCT ticker FROM raw.index_membership WHERE as_of_date = "
+                "(SELECT max(as_of_date) FROM raw.index_membership m2 WHERE m2.index_name = raw.index_membership.index_name) ORDER BY 1"
+            ).fetchall()]
+            info = YahooInfoSource(tickers + [t for t in MAGNIFICENT_7_SHARES if t not in tickers], pause=settings.yahoo_info_pause())
+            info.already_have = _stored_today(con, info.as_of)
+            stored = Counts()
+
+            def store(chunk: pd.DataFrame) -> None:
+                counts = upsert_rows(con, "raw.valuation_snapshots", chunk, "yahoo")
+                stored.inserted += counts.inserted
+                stored.updated += counts.updated
+
+            report = info.fetch(store)
+            valuations = stored
+            problems += [f"{ticker}: {why}" for ticker, why in report.failed.items()]
+            context.log.info(f"yahoo info: {len(report.fetched)} fetched, {len(report.skipped)} already stored for {report.as_of_date}")
+        else:
+            membership, rejected_m = _load_files(con, settings.membership_files(), "membership", "raw.index_membership", context.log)
+            valuations, rejected_v = _load_files(con, settings.valuation_files(), "valuations", "raw.valuation_snapshots", context.log)
+            problems += [f"rejected {r}" for r in rejected_m + rejected_v]
+        history, rejected_h = _load_files(con, settings.valuation_history_files(), "history", "raw.index_valuation_history", context.log)
+        problems += [f"rejected {r}" for r in rejected_h]
+
+    for problem in problems:
+        context.log.error(problem)
+    for key, counts in [(MEMBERSHIP_KEY, membership), (VALUATIONS_KEY, valuations), (HISTORY_KEY, history)]:
+        context.log.info(f"{key.to_user_string()} ({source}): {counts}")
+        yield dg.MaterializeResult(asset_key=key, metadata={
+            "source": source, "rows_inserted": counts.inserted, "rows_updated": counts.updated, "rows_unchanged": counts.unchanged,
+        })
+    yield dg.AssetCheckResult(
+        asset_key=VALUATIONS_KEY, check_name="valuation_files_valid", passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none")},
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(EVENTS_KEY, deps=[VALUATIONS_KEY], description="EPS guidance events: demo events, plus the guidance-event files of the landing folder."),
+        dg.AssetSpec(COUNTS_KEY, description="Published guidance counts from the files of the landing folder."),
+    ],
+    group_name="ingest",
+    can_subset=False,
+    check_specs=[dg.AssetCheckSpec("guidance_files_valid", asset=EVENTS_KEY,
+                                   description="No guidance file of the landing folder was quarantined in this run.")],
+)
+def raw_guidance(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    folder = settings.guidance_landing_folder()
+    demo_events = Counts()
+    with warehouse.get_connection() as con:
+        if resolve_valuation_source(con) == "demo":
+            demo = DemoValuations(_demo_closes(con))
+            try:
+                demo_events = upsert_rows(con, "raw.guidance_events", demo.guidance_events().assign(source_file="demo"), "demo")
+            except MixedSourceError as error:
+                context.log.warning(f"demo guidance not loaded: {error}")
+        report = process_landing_folder(con, folder, settings.quarantine_folder())
+    for problem in report.problems:
+        context.log.error(str(problem))
+    for original, target in report.quarantined:
+        context.log.error(f"{original} was rejected whole and moved to {target} (reason beside it)")
+    landing = {
+        "landing_folder": str(folder),
+        "files_loaded": dg.MetadataValue.text("\n".join(report.loaded)),
+        "files_already_processed": len(report.already_processed),
+        "files_quarantined": dg.MetadataValue.text("\n".join(t for _, t in report.quarantined)),
+    }
+    yield dg.MaterializeResult(asset_key=EVENTS_KEY, metadata={
+        **landing, "demo_rows_inserted": demo_events.inserted,
+        "file_rows_inserted": report.events.inserted, "file_rows_updated": report.events.updated,
+    })
+    yield dg.MaterializeResult(asset_key=COUNTS_KEY, metadata={
+        **landing, "rows_inserted": report.counts.inserted, "rows_updated": report.counts.updated,
+    })
+    yield dg.AssetCheckResult(
+        asset_key=EVENTS_KEY, check_name="guidance_files_valid", passed=not report.quarantined,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in report.problems) or "none")},
+    )
