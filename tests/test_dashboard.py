@@ -65,32 +65,28 @@ def test_picking_a_date_shows_that_sessions_streak(demo_serving, monkeypatch):
     assert headline(app)["S&P 500 (^GSPC) YTD"] == as_percent(s["sp500_return_ytd"])
 
 
-def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch):
-    notes = [c.value for c in run_app(demo_serving, monkeypatch).caption]
-    assert any(n.startswith("Forward P/E: not available yet") for n in notes)
-    assert any(n.startswith("Guidance: not available yet") for n in notes)
+def test_valuation_panels_show_the_marts_figures(demo_serving, monkeypatch):
+    app = run_app(demo_serving, monkeypatch)
+    assert not any("not available yet" in c.value for c in app.caption)
+    tables = [frame.value for frame in app.dataframe]
+    pe = next(t for t in tables if "forward_pe" in t.columns)
+    latest = marts(demo_serving, "SELECT forward_pe, as_of_date FROM marts.fct_forward_pe WHERE universe = 'russell2000' "
+                                 "ORDER BY as_of_date DESC LIMIT 1")
+    assert pe.loc["russell2000", "forward_pe"] == pytest.approx(latest["forward_pe"])
+    guidance = next(t for t in tables if "negative_count" in t.columns)
+    counts = marts(demo_serving, "SELECT list(negative_count ORDER BY index_name, fiscal_quarter) AS n "
+                                 "FROM marts.fct_guidance_counts")
+    assert guidance["negative_count"].tolist() == list(counts["n"])
 
 
-def test_valuation_panels_render_once_their_marts_exist(demo_serving, monkeypatch, tmp_path):
+def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch, tmp_path):
     warehouse = tmp_path / "rotation.duckdb"
     shutil.copy(current_duckdb_file(demo_serving), warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("""CREATE TABLE marts.fct_forward_pe AS SELECT * FROM (VALUES
-            ('sp500', DATE '2026-11-20', 500, 0.98, 22.5, 22.0, 1.0, 0.9, 0.05, 24.0, DATE '2021-01-04'),
-            ('russell2000', DATE '2026-11-20', 1900, 0.91, 17.1, 17.0, 0.76, 0.85, -0.106, 30.0, DATE '2021-02-08'))
-            AS t(universe, as_of_date, constituents, coverage_pct, forward_pe, median_forward_pe, relative_pe_vs_sp500,
-                 relative_pe_long_run_avg, discount_vs_long_run_pct, prior_peak_forward_pe, prior_peak_date)""")
-        con.execute("""CREATE TABLE marts.fct_guidance_counts AS SELECT * FROM (VALUES
-            ('sp500', '2026Q3', 40, 30, 70, 40 / 70, 57.0, 60.2, 40.0, 38.0, '2025Q1'))
-            AS t(index_name, fiscal_quarter, negative_count, positive_count, total_count, negative_share,
-                 negative_avg_5y, negative_avg_10y, positive_avg_5y, positive_avg_10y, negative_lowest_since_quarter)""")
+        con.execute("DROP TABLE marts.fct_forward_pe")
+        con.execute("DROP TABLE marts.fct_guidance_counts")
     serving = tmp_path / "serving"
     publish_snapshot(warehouse, serving)
-    app = run_app(serving, monkeypatch)
-    notes = [c.value for c in app.caption]
-    assert not any("not available yet" in n for n in notes)
-    tables = [frame.value for frame in app.dataframe]
-    pe = next(t for t in tables if "forward_pe" in t.columns)
-    assert pe.loc["russell2000", "forward_pe"] == pytest.approx(17.1)
-    guidance = next(t for t in tables if "negative_count" in t.columns)
-    assert guidance["negative_count"].tolist() == [40]
+    notes = [c.value for c in run_app(serving, monkeypatch).caption]
+    assert any(n.startswith("Forward P/E: not available yet") for n in notes)
+    assert any(n.startswith("Guidance: not available yet") for n in notes)
