@@ -1,6 +1,21 @@
--- Consecutive sessions on which a pair's leader beat its laggard, and since when such a streak was last seen.
--- Rebuilt in full each run: it is one row per pair and session, small next to fct_returns_daily.
-with sessions as (
+{{
+    config(
+        materialized='incremental',
+        unique_key=['pair_id', 'date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{% if is_incremental() %}delete from {{ this }} as t where not exists (select 1 from {{ ref('int_pair_sessions') }} as s where s.pair_id = t.pair_id and s.date = t.date){% endif %}"
+    )
+}}
+{#
+  Consecutive sessions on which a pair's leader beat its laggard, and since when such a streak was last seen.
+  Incremental: per pair, the earliest session that arrived, changed or vanished since the last build (or
+  the pair's first session for a new pair or changed legs) is found; the rows from the start of the run in
+  progress just before it are recomputed. Earlier rows cannot change: their runs ended before that start.
+  run_length and run_end_date are stored so that longest_since_* of a recomputed row can still find its
+  earlier run among the kept rows: the latest kept row with the same streak_sessions is that run's k-th row.
+#}
+with pair_sessions as (
     select
         *,
         leader_return_1d - laggard_return_1d as spread_1d,
@@ -8,19 +23,91 @@ with sessions as (
     from {{ ref('int_pair_sessions') }}
 ),
 
-streaks as {{ run_length_streaks('sessions', 'pair_id', 'date', 'leader_outperformed') }}
+{% if is_incremental() %}
+changed as (
+    select pair_id, date from pair_sessions
+    where ingested_at > (select coalesce(max(ingested_at), '1900-01-01'::timestamp) from {{ this }})
+    union all
+    select t.pair_id, t.date from {{ this }} as t anti join pair_sessions as s using (pair_id, date)
+    union all
+    -- a new pair, or a pair whose legs changed in the seed: from its first session
+    select s.pair_id, min(s.date) from pair_sessions as s
+    anti join (select distinct pair_id, leader_ticker, laggard_ticker from {{ this }}) as kept
+        using (pair_id, leader_ticker, laggard_ticker)
+    group by s.pair_id
+),
+
+earliest_change as (
+    select pair_id, min(date) as changed_from from changed group by pair_id
+),
+
+recompute_from as (
+    -- the start of the run the session before the change belongs to, if the leader was on a streak then
+    select
+        earliest_change.pair_id,
+        coalesce(
+            arg_max(case when t.streak_sessions > 0 then t.streak_start_date end, t.date),
+            earliest_change.changed_from
+        ) as from_date
+    from earliest_change
+    left join {{ this }} as t
+        on t.pair_id = earliest_change.pair_id and t.date < earliest_change.changed_from
+    group by earliest_change.pair_id, earliest_change.changed_from
+),
+
+input as (
+    select pair_sessions.*
+    from pair_sessions
+    inner join recompute_from using (pair_id)
+    where pair_sessions.date >= recompute_from.from_date
+),
+
+earlier_runs as (
+    -- per pair and streak length k, the latest kept row with streak_sessions = k: the k-th row of the
+    -- most recent earlier run at least k long
+    select
+        t.pair_id,
+        t.streak_sessions,
+        arg_max(t.run_end_date, t.date) as run_end_date,
+        arg_max(t.run_length, t.date) as run_length
+    from {{ this }} as t
+    inner join recompute_from using (pair_id)
+    where t.date < recompute_from.from_date and t.streak_sessions > 0
+    group by t.pair_id, t.streak_sessions
+),
+{% else %}
+input as (
+    select * from pair_sessions
+),
+
+earlier_runs as (
+    select null::varchar as pair_id, null::integer as streak_sessions, null::date as run_end_date, null::integer as run_length
+    where false
+),
+{% endif %}
+
+streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }}
 
 select
-    pair_id,
-    date,
-    leader_ticker,
-    laggard_ticker,
-    leader_return_1d,
-    laggard_return_1d,
-    spread_1d,
-    coalesce(leader_outperformed, false) as leader_outperformed,
-    streak_sessions,
-    streak_start_date,
-    longest_since_date,
-    longest_since_sessions
+    streaks.pair_id,
+    streaks.date,
+    streaks.leader_ticker,
+    streaks.laggard_ticker,
+    streaks.leader_return_1d,
+    streaks.laggard_return_1d,
+    streaks.spread_1d,
+    coalesce(streaks.leader_outperformed, false) as leader_outperformed,
+    streaks.streak_sessions,
+    streaks.streak_start_date,
+    case when streaks.streak_sessions > 0 then
+        coalesce(streaks.longest_since_date, earlier_runs.run_end_date)
+    end as longest_since_date,
+    case when streaks.streak_sessions > 0 then
+        coalesce(streaks.longest_since_sessions, earlier_runs.run_length)
+    end as longest_since_sessions,
+    streaks.run_length,
+    streaks.run_end_date,
+    streaks.ingested_at
 from streaks
+left join earlier_runs
+    on earlier_runs.pair_id = streaks.pair_id and earlier_runs.streak_sessions = streaks.streak_sessions

@@ -1,3 +1,6 @@
+-- raw.prices_daily has a primary key on (ticker, date) and NOT NULL on ticker, date and close, so every
+-- raw row is already the one current row of its ticker and date: no dedupe window here (each reader
+-- would pay for it over the whole table).
 select
     ticker::varchar as ticker,
     date::date as date,
@@ -10,4 +13,3 @@ select
     source::varchar as source,
     ingested_at::timestamp as ingested_at
 from {{ source('raw', 'prices_daily') }}
-qualify row_number() over (partition by ticker, date order by ingested_at desc) = 1
