@@ -24,6 +24,10 @@ CONTRACT_COLUMNS = {
     "marts.fct_sector_returns": "sector date method proxy_ticker return_1d return_5d return_mtd return_ytd rank_1d",
     "marts.fct_sector_dispersion": "date method top_sector top_return_1d bottom_sector bottom_return_1d spread_1d",
     "marts.fct_cohort_returns": "cohort date members return_1d_equal_weight return_ytd_equal_weight return_ytd_cap_weight",
+    "marts.fct_forward_pe": "universe as_of_date constituents coverage_pct forward_pe median_forward_pe "
+    "relative_pe_vs_sp500 relative_pe_long_run_avg discount_vs_long_run_pct prior_peak_forward_pe prior_peak_date",
+    "marts.fct_guidance_counts": "index_name fiscal_quarter negative_count positive_count total_count negative_share "
+    "negative_avg_5y negative_avg_10y positive_avg_5y positive_avg_10y negative_lowest_since_quarter",
     "marts.rotation_summary": "date source is_demo streak_sessions streak_start_date streak_longest_since_date",
 }
 
