@@ -36,6 +36,8 @@ def resolve_valuation_source(con: duckdb.DuckDBPyConnection) -> str:
     configured = settings.valuation_source()
     if configured:
         return configured
+    if settings.demo_scale() is not None:
+        return "files"  # the demo market at scale (benchmarks) has no valuation story: load only given files
     ensure_raw_schema(con)
     demo, real = con.execute(
         "SELECT count(*) FILTER (WHERE source = 'demo'), count(*) FILTER (WHERE source <> 'demo') FROM raw.prices_daily"
