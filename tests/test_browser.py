@@ -8,18 +8,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from local_servers import answers, free_port, running
 from orchestration.serving import current_duckdb_file
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -29,36 +26,13 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; .ci/run does it)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serving(command: list[str], url: str, env: dict, timeout: float = 180):
-    """Start a server in its own process group, wait until url answers, stop it afterwards."""
-    log = ARTIFACTS / f"server-{Path(command[0]).name}-{int(time.time())}.log"
+    """Start a server, wait until url answers, stop it afterwards; its output goes to test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
-    with log.open("w") as out:
-        server = subprocess.Popen(command, env=env, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5).close()
-                break
-            except OSError:
-                assert server.poll() is None, f"the server exited: see {log}"
-                assert time.monotonic() < deadline, f"{url} did not answer within {timeout} s: see {log}"
-                time.sleep(1)
+    log = ARTIFACTS / f"server-{Path(command[0]).name}-{int(time.time())}.log"
+    with running(command, lambda: answers(url), env, log=log, cwd=PROJECT, timeout=timeout):
         yield
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from local_servers import free_port, running
+
 QUERY = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def post_graphql(url: str) -> dict:
@@ -34,30 +26,17 @@ def asset_nodes(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "ROTATION_WAREHOUSE": str(home / "rotation.duckdb")}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
+               "-m", "orchestration.definitions"]
     url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                nodes = post_graphql(url)["data"]["assetNodes"]
-                if nodes:
-                    break
-            except (OSError, KeyError, TypeError):
-                pass
-            assert server.poll() is None, "the webserver exited"
-            assert time.monotonic() < deadline, "the webserver did not answer within 120 s"
-            time.sleep(1)
-        yield {"/".join(n["assetKey"]["path"]): n for n in nodes}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+    found = {}
+
+    def graph_loaded() -> bool:
+        found["nodes"] = post_graphql(url)["data"]["assetNodes"]
+        return bool(found["nodes"])
+
+    with running(command, graph_loaded, env, timeout=120):
+        yield {"/".join(n["assetKey"]["path"]): n for n in found["nodes"]}
 
 
 def test_every_layer_is_in_the_graph(asset_nodes):
