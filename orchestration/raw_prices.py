@@ -52,6 +52,17 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(con.execute(sql).fetchone()[0])
 
 
+def delete_logged(con: duckdb.DuckDBPyConnection, rows: str, parameters: list, reason: str, deleted_at: datetime) -> int:
+    """Delete `rows` (a FROM ... WHERE clause over raw.prices_daily AS r) and record them in raw.price_deletions."""
+    con.execute(
+        f"INSERT INTO raw.price_deletions SELECT r.ticker, min(r.date), count(*), ?, ? {rows} GROUP BY r.ticker",
+        [reason, deleted_at, *parameters],
+    )
+    deleted = con.execute(f"SELECT count(*) {rows}", parameters).fetchone()[0]
+    con.execute(f"DELETE {rows}", parameters)
+    return int(deleted)
+
+
 def upsert_prices(
     con: duckdb.DuckDBPyConnection,
     frame: pd.DataFrame,
@@ -85,8 +96,8 @@ def upsert_prices(
         con.unregister("incoming_frame")
         demo_rows_removed = 0
         if source != "demo":
-            demo_rows_removed = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source = 'demo'")
-            con.execute("DELETE FROM raw.prices_daily WHERE source = 'demo'")
+            demo_rows_removed = delete_logged(
+                con, "FROM raw.prices_daily AS r WHERE r.source = 'demo'", [], "demo market replaced by real data", ingested_at)
         changes = "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in STORED_COLUMNS) + ")"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE changed_prices AS
@@ -113,8 +124,8 @@ def upsert_prices(
                 WHERE list_contains(?, r.ticker)
                   AND NOT EXISTS (SELECT 1 FROM incoming_prices i WHERE i.ticker = r.ticker AND i.date = r.date)
             """
-            replaced_rows_removed = int(con.execute(f"SELECT count(*) {gone}", [list(replace_tickers)]).fetchone()[0])
-            con.execute(f"DELETE {gone}", [list(replace_tickers)])
+            replaced_rows_removed = delete_logged(
+                con, gone, [list(replace_tickers)], "history rewritten by the source", ingested_at)
         con.execute("DROP TABLE changed_prices")
         con.execute("DROP TABLE incoming_prices")
         con.execute("COMMIT")

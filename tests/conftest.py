@@ -15,7 +15,7 @@ import yfinance as yf
 from pytest_httpserver import HTTPServer
 
 from orchestration.config import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
-from orchestration.raw_prices import upsert_prices
+from orchestration.raw_prices import delete_logged, upsert_prices
 from orchestration.resources import dbt_executable
 from orchestration.sources.yahoo import yahoo_base_urls
 from yahoo_stub import stand_in_for_yahoo
@@ -36,6 +36,13 @@ def prices_frame(rows: list[tuple], source: str = "files") -> pd.DataFrame:
 def load_prices(warehouse: Path, rows: list[tuple], source: str = "files") -> None:
     with duckdb.connect(str(warehouse)) as con:
         upsert_prices(con, prices_frame(rows, source), source, datetime.now())
+
+
+def delete_price(warehouse: Path, ticker: str, day: str) -> None:
+    """Delete one stored price the way the ingest does, recorded in raw.price_deletions."""
+    with duckdb.connect(str(warehouse)) as con:
+        delete_logged(con, "FROM raw.prices_daily AS r WHERE r.ticker = ? AND r.date = ?::DATE", [ticker, day],
+                      "test deletion", datetime.now())
 
 
 def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:

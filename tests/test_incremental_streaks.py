@@ -7,18 +7,16 @@ every session, so a leader outperforms exactly when it rises. First build on d0.
 IWM repeats ^RUT and RSP repeats ^IXIC against SPY. Then, before the incremental build:
   d10 arrives: ^RUT 106 extends its run, ^IXIC 102 breaks its run;
   ^RUT's d6 close is restated to 102: d6 falls, so d7-d10 become one run of 4;
-  SPY's d3 vanishes (d3 is no longer a session of iwm_vs_spy or equal_vs_cap_weight);
-  iwm_vs_spy's rows are removed from the mart, as for a pair just added to the seed.
+  SPY's d3 is deleted, as the ingest deletes (d3 is no longer a session of iwm_vs_spy or equal_vs_cap_weight);
+  iwm_vs_spy's rows are removed from both tables, as for a pair just added to the seed.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
 import duckdb
 import pandas as pd
 
-from tests.conftest import load_prices, query, run_dbt
+from tests.conftest import delete_price, load_prices, query, run_dbt
 
 DAYS = ["2024-12-26", "2024-12-27", "2024-12-30", "2024-12-31", "2025-01-02", "2025-01-03",
         "2025-01-06", "2025-01-07", "2025-01-08", "2025-01-10", "2025-01-13"]
@@ -33,6 +31,10 @@ def closes(ticker: str, values: list[float], days: list[str]) -> list[tuple]:
 
 def streaks(path) -> pd.DataFrame:
     return query(path, "SELECT * FROM marts.fct_relative_streaks ORDER BY pair_id, date")
+
+
+def pair_sessions(path) -> pd.DataFrame:
+    return query(path, "SELECT * FROM intermediate.int_pair_sessions ORDER BY pair_id, date")
 
 
 def row(frame: pd.DataFrame, pair_id: str, day: str) -> dict:
@@ -52,13 +54,16 @@ def test_incremental_streaks_match_a_full_rebuild(tmp_path):
 
     load_prices(path, [("^GSPC", DAYS[10], 100.0, 100.0), ("^RUT", DAYS[10], 106.0, 106.0),
                        ("^IXIC", DAYS[10], 102.0, 102.0), ("^RUT", DAYS[6], 102.0, 102.0)])
+    delete_price(path, "SPY", DAYS[3])
     with duckdb.connect(str(path)) as con:
-        con.execute("DELETE FROM raw.prices_daily WHERE ticker = 'SPY' AND date = ?", [date.fromisoformat(DAYS[3])])
         con.execute("DELETE FROM marts.fct_relative_streaks WHERE pair_id = 'iwm_vs_spy'")
+        con.execute("DELETE FROM intermediate.int_pair_sessions WHERE pair_id = 'iwm_vs_spy'")
     run_dbt(path, "build", "--select", "int_pair_sessions", "fct_relative_streaks")
     incremental = streaks(path)
+    incremental_sessions = pair_sessions(path)
 
-    run_dbt(path, "build", "--full-refresh", "--select", "fct_relative_streaks")
+    run_dbt(path, "build", "--full-refresh", "--select", "int_pair_sessions", "fct_relative_streaks")
+    pd.testing.assert_frame_equal(incremental_sessions, pair_sessions(path))
     full = streaks(path)
     pd.testing.assert_frame_equal(incremental.drop(columns="ingested_at"), full.drop(columns="ingested_at"))
 

@@ -235,6 +235,10 @@ def test_files_replace_the_demo_market(con, tmp_path, clock, symbols, demo_batch
     report = ingest_files(con, [write_csv(tmp_path, "spy.csv", *SPY_FILE)], symbols)
     assert report.counts == UpsertCounts(inserted=2, updated=0, unchanged=0, demo_rows_removed=9)
     assert raw_count(con, "source = 'demo'") == 0
+    # The incremental marts learn of the deletion from its record: ^GSPC from its first date, 9 rows.
+    assert con.execute("SELECT ticker, from_date, rows_deleted, reason FROM raw.price_deletions").fetchall() == [
+        ("^GSPC", date(1990, 1, 2), 9, "demo market replaced by real data"),
+    ]
     assert con.execute("SELECT ticker, date, source FROM raw.prices_daily ORDER BY date").fetchall() == [
         ("SPY", date(2025, 1, 2), "files"),
         ("SPY", date(2025, 1, 3), "files"),

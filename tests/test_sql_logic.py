@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import load_prices, query, run_dbt
+from tests.conftest import delete_price, load_prices, query, run_dbt
 
 D = date.fromisoformat
 RUT = [
@@ -173,8 +172,7 @@ def test_incremental_refresh_matches_a_full_rebuild(tmp_path):
     run_dbt(path, "build")
     # A new session, a revised old close and a vanished row, then an incremental build ...
     load_prices(path, [("^RUT", "2025-01-15", 107, 107), ("^GSPC", "2025-01-15", 101, 101), ("^RUT", "2024-12-31", 100.5, 100.5)])
-    with duckdb.connect(str(path)) as con:
-        con.execute("DELETE FROM raw.prices_daily WHERE ticker = 'XLE' AND date = '2025-01-03'")
+    delete_price(path, "XLE", "2025-01-03")
     run_dbt(path, "build")
     columns = "ticker, date, close, adj_close, return_1d, return_5d, return_mtd, return_ytd"
     incremental = query(path, f"SELECT {columns} FROM marts.fct_returns_daily ORDER BY ticker, date")

@@ -107,6 +107,8 @@ def test_a_rewritten_adjusted_history_is_refetched_in_full_and_replaces_the_stor
     report = ingest_price_batches(warehouse, fetched.batches, "yahoo", UNIVERSE, list(fetched.refetched))
     # 2024-12-31 is not in Yahoo's history any more, so it goes: the stored history is Yahoo's, whole.
     assert (report.counts.updated, report.counts.replaced_rows_removed) == (3, 1)
+    assert warehouse.execute("SELECT ticker, from_date, rows_deleted FROM raw.price_deletions").fetchall() == [
+        ("AAPL", date(2024, 12, 31), 1)]
     assert stored_aapl(warehouse) == [
         ("2025-01-02", 243.85, 240.3225), ("2025-01-03", 243.36, 239.8374), ("2025-01-06", 245.0, 241.4511),
     ]

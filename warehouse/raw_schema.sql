@@ -15,6 +15,17 @@ CREATE TABLE IF NOT EXISTS raw.prices_daily (
     PRIMARY KEY (ticker, date)
 );
 
+-- Every delete from raw.prices_daily, one row per ticker and load: the incremental marts read it to
+-- recompute a ticker (and its pairs) from its earliest deleted date and to drop the rows that went.
+-- Rows deleted by hand are not recorded: rebuild the marts in full afterwards (rotation run --full-refresh).
+CREATE TABLE IF NOT EXISTS raw.price_deletions (
+    ticker       VARCHAR   NOT NULL,
+    from_date    DATE      NOT NULL,   -- the earliest deleted date
+    rows_deleted BIGINT    NOT NULL,
+    reason       VARCHAR   NOT NULL,
+    deleted_at   TIMESTAMP NOT NULL    -- the ingested_at of the load that deleted them
+);
+
 -- Bookkeeping of `rotation backfill`: the tickers whose history from start_date has been loaded,
 -- so that an interrupted backfill resumes with the tickers still missing.
 CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (

@@ -1,12 +1,22 @@
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_prices_daily'}}}) }}
 -- Dates on which one ticker of a pair has a close and the other does not, within the span both cover.
 -- Such dates are not sessions of the pair; this check makes them visible instead of silently skipped.
+-- It looks at the closes of the latest load (every close, on a first build), as the key tests do.
 with pairs as (
     select pair_id, leader_ticker, laggard_ticker from {{ ref('universe_pairs') }}
 ),
 
 prices as (
-    select ticker, date from {{ ref('stg_prices_daily') }}
+    select ticker, date, ingested_at from {{ ref('stg_prices_daily') }}
+),
+
+latest_load as (
+    select ticker, date from prices where ingested_at >= (select max(ingested_at) from prices)
+),
+
+partners as (
+    -- the closes the latest load's closes are compared with: a cheap filter before the join
+    select ticker, date from prices where date >= (select min(date) from latest_load)
 ),
 
 legs as (
@@ -29,5 +39,6 @@ span as (
 select legs.pair_id, legs.ticker as has_close, legs.other as lacks_close, prices.date
 from legs
 inner join span using (pair_id)
-inner join prices on prices.ticker = legs.ticker and prices.date between span.first_date and span.last_date
-where not exists (select 1 from prices as o where o.ticker = legs.other and o.date = prices.date)
+inner join latest_load as prices
+    on prices.ticker = legs.ticker and prices.date between span.first_date and span.last_date
+where not exists (select 1 from partners as o where o.ticker = legs.other and o.date = prices.date)

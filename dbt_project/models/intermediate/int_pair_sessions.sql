@@ -1,7 +1,23 @@
--- A table, not a view: fct_relative_streaks and the key test read it without redoing the join and window.
-{{ config(materialized='table') }}
--- One row per pair and session: a session of a pair is a date on which both of its tickers have a close.
--- Returns run from the pair's previous session, so both legs always cover the same interval.
+-- depends_on: {{ ref('stg_price_deletions') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['pair_id', 'date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ delete_pairs_not_in_seed() }}",
+            "{{ delete_from_deleted_dates('pair_id', pairs_of(deleted_tickers())) }}",
+        ]
+    )
+}}
+{#
+  One row per pair and session: a session of a pair is a date on which both of its tickers have a close.
+  Returns run from the pair's previous session, so both legs always cover the same interval.
+  Incremental: per pair, the rows from the earliest date on which a leg's price arrived, changed or was
+  deleted are recomputed (a pair new to the seed, or whose legs changed, from its first session); the
+  pair's last kept session before that date is the base of the first recomputed return.
+#}
 with pairs as (
     select pair_id, leader_ticker, laggard_ticker from {{ ref('universe_pairs') }}
 ),
@@ -10,27 +26,77 @@ prices as (
     select ticker, date, return_basis_price, ingested_at from {{ ref('int_prices_return_basis') }}
 ),
 
+{% if is_incremental() %}
+recompute_from as (
+    select pair_id, min(from_date) as from_date
+    from (
+        {{ pairs_of(changed_tickers()) }}
+        union all
+        select pair_id, '1900-01-01'::date from pairs
+        where pair_id not in (select distinct pair_id from {{ this }})
+    )
+    group by pair_id
+),
+
+base_dates as (
+    -- the first date each recomputed pair needs: its last kept session before the change
+    select recompute_from.pair_id, recompute_from.from_date, coalesce(max(kept.date), recompute_from.from_date) as input_from
+    from recompute_from
+    left join {{ this }} as kept
+        on kept.pair_id = recompute_from.pair_id and kept.date < recompute_from.from_date
+    group by recompute_from.pair_id, recompute_from.from_date
+),
+
+recomputed_pairs as (
+    select pairs.*, base_dates.from_date, base_dates.input_from
+    from pairs
+    inner join base_dates using (pair_id)
+),
+
+input_prices as (
+    -- a cheap filter first, so that the joins below see the recent rows only
+    select * from prices where date >= (select min(input_from) from base_dates)
+),
+{% else %}
+recomputed_pairs as (
+    select pairs.*, null::date as from_date, null::date as input_from from pairs
+),
+
+input_prices as (
+    select * from prices
+),
+{% endif %}
+
 sessions as (
     select
         pairs.pair_id,
         pairs.leader_ticker,
         pairs.laggard_ticker,
+        pairs.from_date,
         leader.date,
         leader.return_basis_price as leader_price,
         laggard.return_basis_price as laggard_price,
         greatest(leader.ingested_at, laggard.ingested_at) as ingested_at
-    from pairs
-    inner join prices as leader on leader.ticker = pairs.leader_ticker
-    inner join prices as laggard on laggard.ticker = pairs.laggard_ticker and laggard.date = leader.date
+    from recomputed_pairs as pairs
+    inner join input_prices as leader on leader.ticker = pairs.leader_ticker
+    inner join input_prices as laggard on laggard.ticker = pairs.laggard_ticker and laggard.date = leader.date
+    where pairs.input_from is null or leader.date >= pairs.input_from
+),
+
+with_returns as (
+    select
+        pair_id,
+        leader_ticker,
+        laggard_ticker,
+        date,
+        from_date,
+        leader_price / lag(leader_price) over by_session - 1 as leader_return_1d,
+        laggard_price / lag(laggard_price) over by_session - 1 as laggard_return_1d,
+        ingested_at
+    from sessions
+    window by_session as (partition by pair_id order by date)
 )
 
-select
-    pair_id,
-    leader_ticker,
-    laggard_ticker,
-    date,
-    leader_price / lag(leader_price) over by_session - 1 as leader_return_1d,
-    laggard_price / lag(laggard_price) over by_session - 1 as laggard_return_1d,
-    ingested_at
-from sessions
-window by_session as (partition by pair_id order by date)
+select pair_id, leader_ticker, laggard_ticker, date, leader_return_1d, laggard_return_1d, ingested_at
+from with_returns
+where from_date is null or date >= from_date

@@ -1,17 +1,21 @@
+-- depends_on: {{ ref('stg_price_deletions') }}
 {{
     config(
         materialized='incremental',
         unique_key=['pair_id', 'date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{% if is_incremental() %}delete from {{ this }} as t where not exists (select 1 from {{ ref('int_pair_sessions') }} as s where s.pair_id = t.pair_id and s.date = t.date){% endif %}"
+        pre_hook=[
+            "{{ delete_pairs_not_in_seed() }}",
+            "{{ delete_from_deleted_dates('pair_id', pairs_of(deleted_tickers())) }}",
+        ]
     )
 }}
 {#
   Consecutive sessions on which a pair's leader beat its laggard, and since when such a streak was last seen.
-  Incremental: per pair, the earliest session that arrived, changed or vanished since the last build (or
-  the pair's first session for a new pair or changed legs) is found; the rows from the start of the run in
-  progress just before it are recomputed. Earlier rows cannot change: their runs ended before that start.
+  Incremental: per pair, the earliest session that arrived or changed since the last build, or whose price
+  was deleted (see macros/incremental_changes.sql), or the pair's first session for a new pair or changed
+  legs, is found; the rows from the start of the run in progress just before it are recomputed. Earlier rows cannot change: their runs ended before that start.
   run_length and run_end_date are stored so that longest_since_* of a recomputed row can still find its
   earlier run among the kept rows: the latest kept row with the same streak_sessions is that run's k-th row.
 #}
@@ -26,15 +30,13 @@ with pair_sessions as (
 {% if is_incremental() %}
 changed as (
     select pair_id, date from pair_sessions
-    where ingested_at > (select coalesce(max(ingested_at), '1900-01-01'::timestamp) from {{ this }})
+    where ingested_at > {{ incremental_watermark() }}
     union all
-    select t.pair_id, t.date from {{ this }} as t anti join pair_sessions as s using (pair_id, date)
+    {{ pairs_of(deleted_tickers()) }}
     union all
-    -- a new pair, or a pair whose legs changed in the seed: from its first session
-    select s.pair_id, min(s.date) from pair_sessions as s
-    anti join (select distinct pair_id, leader_ticker, laggard_ticker from {{ this }}) as kept
-        using (pair_id, leader_ticker, laggard_ticker)
-    group by s.pair_id
+    -- a pair new to the mart (or whose legs changed: the pre-hook dropped its rows): from its first session
+    select pair_id, '1900-01-01'::date from {{ ref('universe_pairs') }}
+    where pair_id not in (select distinct pair_id from {{ this }})
 ),
 
 earliest_change as (
@@ -60,6 +62,8 @@ input as (
     from pair_sessions
     inner join recompute_from using (pair_id)
     where pair_sessions.date >= recompute_from.from_date
+      -- the same bound for all pairs first: a cheap filter before the join
+      and pair_sessions.date >= (select min(from_date) from recompute_from)
 ),
 
 earlier_runs as (

@@ -1,15 +1,17 @@
+-- depends_on: {{ ref('stg_price_deletions') }}
 {{
     config(
         materialized='incremental',
         unique_key=['ticker', 'date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{% if is_incremental() %}delete from {{ this }} as t where not exists (select 1 from {{ ref('int_prices_return_basis') }} as s where s.ticker = t.ticker and s.date = t.date){% endif %}"
+        pre_hook="{{ delete_from_deleted_dates('ticker', deleted_tickers()) }}"
     )
 }}
 {#
   Incremental: a run recomputes, per ticker, only the rows on or after the earliest date whose price
-  arrived, changed or vanished since the last build (a daily refresh touches one session per ticker).
+  arrived, changed or was deleted since the last build (a daily refresh touches one session per ticker;
+  see macros/incremental_changes.sql).
   A return on date d depends only on prices up to d, so rows before that date cannot change. The input
   reaches back to the start of the previous year, far enough for the 5-session, month and year bases.
 #}
@@ -18,15 +20,8 @@ with prices as (
 ),
 
 {% if is_incremental() %}
-changed as (
-    select ticker, date from prices
-    where ingested_at > (select coalesce(max(ingested_at), '1900-01-01'::timestamp) from {{ this }})
-    union all
-    select t.ticker, t.date from {{ this }} as t anti join prices as p using (ticker, date)
-),
-
 recompute_from as (
-    select ticker, min(date) as from_date from changed group by ticker
+    {{ changed_tickers() }}
 ),
 
 input as (
@@ -34,6 +29,8 @@ input as (
     from prices
     inner join recompute_from using (ticker)
     where prices.date >= date_trunc('year', recompute_from.from_date) - interval 1 year
+      -- the same bound for all tickers first: a cheap filter before the join
+      and prices.date >= (select date_trunc('year', min(from_date)) - interval 1 year from recompute_from)
 ),
 {% else %}
 input as (
