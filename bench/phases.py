@@ -21,7 +21,7 @@ import pandas as pd
 from orchestration import config
 from orchestration.price_ingest import ingest_price_batches
 from orchestration.sources.base import PriceBatch
-from orchestration.sources.demo_scale import INDEX_TICKER, PAIR_SUFFIX, ScaleSpec, generate
+from orchestration.sources.demo_scale import INDEX_TICKER, PAIR_SUFFIX, ScaleSpec, load_market
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 INGEST_CHUNK_ROWS = 2_000_000
@@ -71,7 +71,7 @@ def ingest() -> dict:
     """Generate the scale market up to ROTATION_DEMO_END and upsert it into raw, in chunks of whole tickers."""
     spec = ScaleSpec(*config.demo_scale())
     started = time.perf_counter()
-    market = generate(spec)
+    market = load_market(spec, config.demo_scale_cache())
     generated = time.perf_counter() - started
     last = int(np.searchsorted(market.sessions.date, config.demo_end_date(), side="right"))
     per_chunk = max(1, INGEST_CHUNK_ROWS // last)

@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "ROTATION_DEMO_SCALE": f"{spec.tickers}x{spec.years}",
         "ROTATION_DEMO_END": sessions[-2].isoformat(),
         "ROTATION_DUCKDB_MEMORY_LIMIT": args.memory_limit,
+        "ROTATION_DEMO_SCALE_CACHE": str(folder / "market"),
         "ROTATION_DBT_WAREHOUSE": str(warehouse),
         "ROTATION_DBT_SEEDS": os.path.relpath(seeds, config.DBT_PROJECT_DIR),
         "DAGSTER_HOME": str(config.PROJECT_ROOT),

@@ -93,6 +93,12 @@ def demo_scale() -> tuple[int, int] | None:
     return int(tickers), int(years)
 
 
+def demo_scale_cache() -> Path | None:
+    """Where the demo market at scale is kept once generated (ROTATION_DEMO_SCALE_CACHE), or None to generate it each run."""
+    configured = os.environ.get("ROTATION_DEMO_SCALE_CACHE", "").strip()
+    return Path(configured) if configured else None
+
+
 def demo_end_date() -> date | None:
     configured = os.environ.get("ROTATION_DEMO_END", "").strip()
     if not configured:

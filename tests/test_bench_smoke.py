@@ -7,11 +7,12 @@ import json
 import shutil
 
 import duckdb
+import numpy as np
 import pytest
 
 from bench import run
 from orchestration import config
-from orchestration.sources.demo_scale import ScaleSpec, generate
+from orchestration.sources.demo_scale import ScaleSpec, generate, load_market
 
 
 def test_scale_market_is_deterministic_and_consistent():
@@ -24,6 +25,16 @@ def test_scale_market_is_deterministic_and_consistent():
     assert (first.adj_close[-1] == first.close[-1]).all()
     assert (first.adj_close[0, 1:] < first.close[0, 1:]).all()
     assert (first.adj_close[:, 0] == first.close[:, 0]).all()  # the index pays no dividend
+
+
+def test_the_cached_scale_market_is_the_generated_one_memory_mapped(tmp_path):
+    spec = ScaleSpec(15, 1)
+    generated = load_market(spec, tmp_path)  # generates and keeps it
+    cached = load_market(spec, tmp_path)
+    assert isinstance(cached.close, np.memmap) and not isinstance(generated.close, np.memmap)
+    for name in ["open", "high", "low", "close", "adj_close", "volume"]:
+        assert (getattr(cached, name) == getattr(generate(spec), name)).all(), name
+    assert cached.frame(rows=slice(-1, None)).equals(generated.frame(rows=slice(-1, None)))
 
 
 def test_seeds_outside_the_project_are_refused(monkeypatch, tmp_path):

@@ -196,6 +196,29 @@ def generate(spec: ScaleSpec) -> ScaleMarket:
     )
 
 
+MATRICES = ["open", "high", "low", "close", "adj_close", "volume"]
+
+
+def load_market(spec: ScaleSpec, cache: Path | None = None) -> ScaleMarket:
+    """The scale market, generated, or read from `cache` where an earlier call kept it.
+
+    The matrices are kept as .npy files and opened memory-mapped, so a run that needs the last
+    session reads only that session's rows instead of generating decades again.
+    """
+    if cache is None:
+        return generate(spec)
+    folder = cache / f"{spec.tickers}x{spec.years}"
+    if not (folder / "complete").exists():
+        market = generate(spec)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in MATRICES:
+            np.save(folder / f"{name}.npy", getattr(market, name))
+        (folder / "complete").touch()  # written last: a folder without it is regenerated
+        return market
+    matrices = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in MATRICES}
+    return ScaleMarket(sessions=spec.sessions(), symbols=spec.symbols, **matrices)
+
+
 class ScaleMarketSource:
     """The scale market's sessions after `after` (exclusive) up to `end_date`, as one price batch.
 
@@ -203,13 +226,15 @@ class ScaleMarketSource:
     refresh from a vendor would.
     """
 
-    def __init__(self, tickers: int, years: int, end_date: date | None = None, after: date | None = None):
+    def __init__(self, tickers: int, years: int, end_date: date | None = None, after: date | None = None,
+                 cache: Path | None = None):
         self.spec = ScaleSpec(tickers, years)
         self.end_date = end_date or SCALE_END_DATE
         self.after = after
+        self.cache = cache
 
     def fetch(self) -> list[PriceBatch]:
-        market = generate(self.spec)
+        market = load_market(self.spec, self.cache)
         dates = market.sessions.date
         first = 0 if self.after is None else int(np.searchsorted(dates, self.after, side="right"))
         last = int(np.searchsorted(dates, self.end_date, side="right"))

@@ -29,7 +29,8 @@ def fetch_prices(con: duckdb.DuckDBPyConnection, source: str, files: list[str], 
         if scale is not None:
             stored = last_session_per_ticker(con, "demo", universe.symbols)
             after = min(stored.values()) if len(stored) == len(universe.symbols) else None
-            return PriceFetch(ScaleMarketSource(*scale, end_date=config.demo_end_date(), after=after).fetch())
+            return PriceFetch(ScaleMarketSource(*scale, end_date=config.demo_end_date(), after=after,
+                                                 cache=config.demo_scale_cache()).fetch())
         return PriceFetch(DemoSource(universe).fetch())
     if source == "yahoo":
         return fetch_yahoo(con, universe.symbols, base_url=config.yahoo_base_url())
