@@ -44,7 +44,8 @@ def main() -> None:
     """Market-rotation warehouse: prices into DuckDB, figures from dbt."""
 
 
-def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False) -> None:
+def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False,
+             full_refresh: bool = False) -> None:
     """Run a job of the definitions in this process, recorded in the project's Dagster instance; print
     the ingest counts, failed checks and the time taken; exit 1 when a step or an ERROR check failed."""
     import dagster as dg
@@ -57,7 +58,8 @@ def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_pr
     from orchestration.definitions import defs
 
     run_config = {
-        "ops": {"raw__prices_daily": {"config": ingest_config}},
+        "ops": {"raw__prices_daily": {"config": ingest_config},
+                "rotation_dbt_assets": {"config": {"full_refresh": full_refresh}}},
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
     click.echo(f"{headline} into {warehouse} ...")
@@ -139,8 +141,10 @@ def _backfill_progress_bar(enabled: bool):
 @click.option("--source", type=click.Choice(config.SOURCES), default=None,
               help="Price source. Default: ROTATION_SOURCE, else demo (files when --files is given).")
 @click.option("--files", "files", multiple=True, help="Price file(s) in the long CSV layout (files source).")
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild the incremental models from scratch and test every row, e.g. after deleting prices by hand.")
 @click.argument("more_files", nargs=-1, type=click.Path())
-def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...]) -> None:
+def run(source: str | None, files: tuple[str, ...], full_refresh: bool, more_files: tuple[str, ...]) -> None:
     """Ingest prices and build every model, through the same Dagster job the schedule runs.
 
     Several files: --files a.csv b.csv c.csv
@@ -149,7 +153,7 @@ def run(source: str | None, files: tuple[str, ...], more_files: tuple[str, ...])
     if all_files and source is None:
         source = "files"
     _execute("rotation_job", {"source": source, "files": all_files or None},
-             f"Building from the {source or config.source_name()} source")
+             f"Building from the {source or config.source_name()} source", full_refresh=full_refresh)
 
 
 @main.command()

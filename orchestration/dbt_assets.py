@@ -6,7 +6,7 @@ from typing import Any, Optional
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration import config
+from orchestration import config as warehouse_config
 from orchestration.resources import dbt_project
 
 
@@ -25,7 +25,13 @@ class RotationDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
 
 
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    """Rebuild the incremental models from scratch and test every row (after prices were deleted by hand, say)."""
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=RotationDbtTranslator())
-def rotation_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    config.export_warehouse_for_dbt()
-    yield from dbt.cli(["build"], context=context).stream()
+def rotation_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    warehouse_config.export_warehouse_for_dbt()
+    arguments = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(arguments, context=context).stream()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -110,6 +111,18 @@ def test_second_run_changes_nothing(demo_warehouse):
     second = rotation("run", warehouse=path)
     assert "0 rows inserted, 0 updated" in second.stdout
     after = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_full_refresh_rebuilds_what_an_incremental_run_would_not(demo_warehouse):
+    path, _ = demo_warehouse
+    before = query(path, "SELECT * EXCLUDE (ingested_at) FROM marts.fct_returns_daily ORDER BY ticker, date")
+    with duckdb.connect(str(path)) as con:  # a mart row lost by hand: its price is unchanged, so increments skip it
+        con.execute("DELETE FROM marts.fct_returns_daily WHERE ticker = 'AAPL' AND date = '2020-03-16'")
+    rotation("run", warehouse=path)
+    assert len(query(path, "SELECT 1 FROM marts.fct_returns_daily WHERE ticker = 'AAPL' AND date = '2020-03-16'")) == 0
+    rotation("run", "--full-refresh", warehouse=path)
+    after = query(path, "SELECT * EXCLUDE (ingested_at) FROM marts.fct_returns_daily ORDER BY ticker, date")
     pd.testing.assert_frame_equal(before, after)
 
 
