@@ -1,4 +1,5 @@
-"""The scale benchmark in miniature: 20 tickers x 2 years; dbt, the floor SQL and pandas must agree.
+"""The scale benchmark in miniature: 20 tickers x 2 years, daily refresh included; dbt, the floor SQL
+and pandas must agree.
 
 The full benchmark (`make bench`, 3,000 tickers x 30 years) stays out of the test suite.
 """
@@ -46,10 +47,13 @@ def test_seeds_outside_the_project_are_refused(monkeypatch, tmp_path):
 def test_bench_smoke_three_implementations_agree():
     folder = config.PROJECT_ROOT / "warehouse" / "bench-smoke-test"
     try:
-        assert run.main(["--tickers", "20", "--years", "2", "--skip-refresh", "--folder", str(folder)]) == 0
+        assert run.main(["--tickers", "20", "--years", "2", "--folder", str(folder)]) == 0
         figures = json.loads((folder / "figures.json").read_text())
-        sessions = figures["ingest"]["sessions"]
-        assert figures["ingest"]["rows"] == 20 * sessions
+        loaded = figures["ingest"]["sessions"]  # all but the last session; the daily refresh adds it
+        assert figures["ingest"]["rows"] == 20 * loaded
+        assert any(line.startswith("raw.prices_daily: 20 rows inserted, 0 updated")
+                   for line in figures["refresh"]["output"]), figures["refresh"]["output"][-5:]
+        sessions = loaded + 1
         assert figures["check"]["agree"], figures["check"]["disagreements"]
         # The sample: ^GSPC, XLK and four stocks; their 5 pairs; all 11 sectors.
         assert figures["check"]["sampled_rows"] == {
