@@ -66,6 +66,14 @@ input as (
       and pair_sessions.date >= (select min(from_date) from recompute_from)
 ),
 
+streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }},
+
+looked_up as (
+    -- the streak lengths whose earlier run is not among the recomputed rows
+    select distinct pair_id, streak_sessions from streaks
+    where streak_sessions > 0 and longest_since_date is null
+),
+
 earlier_runs as (
     -- per pair and streak length k, the latest kept row with streak_sessions = k: the k-th row of the
     -- most recent earlier run at least k long
@@ -75,22 +83,23 @@ earlier_runs as (
         arg_max(t.run_end_date, t.date) as run_end_date,
         arg_max(t.run_length, t.date) as run_length
     from {{ this }} as t
+    inner join looked_up using (pair_id, streak_sessions)
     inner join recompute_from using (pair_id)
-    where t.date < recompute_from.from_date and t.streak_sessions > 0
+    where t.date < recompute_from.from_date
     group by t.pair_id, t.streak_sessions
-),
+)
 {% else %}
 input as (
     select * from pair_sessions
 ),
 
+streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }},
+
 earlier_runs as (
     select null::varchar as pair_id, null::integer as streak_sessions, null::date as run_end_date, null::integer as run_length
     where false
-),
+)
 {% endif %}
-
-streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }}
 
 select
     streaks.pair_id,
