@@ -3,13 +3,17 @@
 Rows whose values are unchanged are left alone (their ingested_at too), so loading the same data
 twice changes nothing. Demo and real data never mix: real data replaces the demo market, and the
 demo refuses to load into a warehouse that holds real data.
+
+Every upsert also records itself in raw.price_loads under its load (an ingest run), with the
+ingested_at it stamped and the dates it removed, so that checks can find what the latest load wrote.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import duckdb
 import pandas as pd
@@ -52,15 +56,69 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(con.execute(sql).fetchone()[0])
 
 
+def new_load_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _record_load(
+    con: duckdb.DuckDBPyConnection, load_id: str, ingested_at: datetime, rows_written: int, removed: list[dict]
+) -> None:
+    con.execute(
+        "INSERT INTO raw.price_loads "
+        "SELECT coalesce(max(seq), 0) + 1, ?, ?, ?, ?::STRUCT(ticker VARCHAR, first_date DATE)[] FROM raw.price_loads",
+        [load_id, ingested_at, rows_written, removed],
+    )
+
+
+def begin_load(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """Record that load `load_id` started (writing nothing yet): until it writes, it is the latest load,
+    and a load that ends up writing nothing leaves nothing for the checks to look at."""
+    ensure_raw_schema(con)
+    _record_load(con, load_id, datetime.now(timezone.utc).replace(tzinfo=None), 0, [])
+
+
+def latest_load_changes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """For each ticker the latest load inserted, changed or removed rows of, the earliest such date:
+    columns ticker, from_date (no rows when that load wrote nothing). None when no load is recorded
+    (prices loaded before loads were recorded)."""
+    ensure_raw_schema(con)
+    latest = con.execute("SELECT load_id FROM raw.price_loads ORDER BY seq DESC LIMIT 1").fetchall()
+    if not latest:
+        return None
+    load_id = latest[0][0]
+    first, last = con.execute(
+        "SELECT min(ingested_at), max(ingested_at) FROM raw.price_loads WHERE load_id = ? AND rows_written > 0",
+        [load_id],
+    ).fetchall()[0]
+    # The range lets the scan skip row groups written earlier; the stamps make it exact.
+    return con.execute(
+        """
+        SELECT ticker, min(from_date) AS from_date FROM (
+            SELECT ticker, min(date) AS from_date FROM raw.prices_daily
+            WHERE ingested_at BETWEEN ? AND ?
+              AND ingested_at IN (SELECT ingested_at FROM raw.price_loads WHERE load_id = ? AND rows_written > 0)
+            GROUP BY ticker
+            UNION ALL
+            SELECT removed.ticker, removed.first_date
+            FROM (SELECT unnest(removed) AS removed FROM raw.price_loads WHERE load_id = ?)
+        )
+        GROUP BY ticker ORDER BY ticker
+        """,
+        [first, last, load_id, load_id],
+    ).df()
+
+
 def upsert_prices(
     con: duckdb.DuckDBPyConnection,
     frame: pd.DataFrame,
     source: str,
     ingested_at: datetime,
     replace_tickers: Collection[str] = (),
+    load_id: str | None = None,
 ) -> UpsertCounts:
     """Upsert `frame`; for each of `replace_tickers`, `frame` is its whole new history: stored rows of
-    that ticker on dates `frame` lacks are deleted, in the same transaction."""
+    that ticker on dates `frame` lacks are deleted, in the same transaction. The upsert is recorded in
+    raw.price_loads under `load_id` (default: a load of its own)."""
     ensure_raw_schema(con)
     if source == "demo":
         real_rows = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source <> 'demo'")
@@ -107,14 +165,21 @@ def upsert_prices(
             [ingested_at],
         )
         replaced_rows_removed = 0
+        removed = []
         if replace_tickers:
             gone = """
                 FROM raw.prices_daily r
                 WHERE list_contains(?, r.ticker)
                   AND NOT EXISTS (SELECT 1 FROM incoming_prices i WHERE i.ticker = r.ticker AND i.date = r.date)
             """
-            replaced_rows_removed = int(con.execute(f"SELECT count(*) {gone}", [list(replace_tickers)]).fetchone()[0])
+            per_ticker = con.execute(
+                f"SELECT r.ticker, min(r.date), count(*) {gone} GROUP BY r.ticker ORDER BY r.ticker",
+                [list(replace_tickers)],
+            ).fetchall()
+            replaced_rows_removed = sum(count for _, _, count in per_ticker)
+            removed = [{"ticker": ticker, "first_date": first_date} for ticker, first_date, _ in per_ticker]
             con.execute(f"DELETE {gone}", [list(replace_tickers)])
+        _record_load(con, load_id or new_load_id(), ingested_at, inserted + updated, removed)
         con.execute("DROP TABLE changed_prices")
         con.execute("DROP TABLE incoming_prices")
         con.execute("COMMIT")
