@@ -146,13 +146,16 @@ def upsert_prices(
             demo_rows_removed = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source = 'demo'")
             con.execute("DELETE FROM raw.prices_daily WHERE source = 'demo'")
         changes = "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in STORED_COLUMNS) + ")"
+        # Stored rows outside the incoming dates cannot match: the range filters the scan (a daily
+        # refresh compares a few sessions, not the whole table).
+        first, last = con.execute("SELECT min(date), max(date) FROM incoming_prices").fetchall()[0]
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE changed_prices AS
             SELECT i.*, r.ticker IS NULL AS is_new
             FROM incoming_prices i
-            LEFT JOIN raw.prices_daily r USING (ticker, date)
+            LEFT JOIN (SELECT * FROM raw.prices_daily WHERE date BETWEEN ? AND ?) r USING (ticker, date)
             WHERE r.ticker IS NULL OR {changes}
-        """)
+        """, [first, last])
         inserted = _one(con, "SELECT count(*) FROM changed_prices WHERE is_new")
         updated = _one(con, "SELECT count(*) FROM changed_prices WHERE NOT is_new")
         con.execute(
