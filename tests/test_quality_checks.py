@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
 from orchestration.quality_checks import (
     daily_moves_plausible,
     last_completed_session,
+    missing_sessions,
     prices_not_stale,
     sessions_complete,
     splits_recorded,
@@ -67,3 +69,22 @@ def test_stale_prices(warehouse):
 )
 def test_last_completed_session(now, expected):
     assert last_completed_session(datetime.fromisoformat(now).replace(tzinfo=NY)).isoformat() == expected
+
+
+# --- sessions_complete: the aggregate finds the tickers to look at -----------------------------------
+
+
+def test_an_off_calendar_price_does_not_hide_a_missing_session(tmp_path):
+    path = tmp_path / "off_calendar.duckdb"
+    load_prices(path, [
+        # Four prices over the four sessions 01-02 ... 01-07, but 01-04 is a Saturday: 01-06 is missing.
+        ("QQQ", "2025-01-02", 500.0, 500.0), ("QQQ", "2025-01-03", 501.0, 501.0),
+        ("QQQ", "2025-01-04", 501.0, 501.0), ("QQQ", "2025-01-07", 502.0, 502.0),
+        # Complete: 01-02, 01-03, 01-06, 01-07; and from 01-03 to 01-06.
+        ("IWM", "2025-01-02", 220.0, 220.0), ("IWM", "2025-01-03", 221.0, 221.0),
+        ("IWM", "2025-01-06", 222.0, 222.0), ("IWM", "2025-01-07", 223.0, 223.0),
+        ("DIA", "2025-01-03", 420.0, 420.0), ("DIA", "2025-01-06", 421.0, 421.0),
+    ])
+    with duckdb.connect(str(path)) as con:
+        found = missing_sessions(con)
+    assert found.astype(str).values.tolist() == [["QQQ", "1", "2025-01-06", "2025-01-06"]]
