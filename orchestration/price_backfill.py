@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 import duckdb
 
 from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import begin_load, ensure_raw_schema, new_load_id
+from orchestration.raw_prices import ensure_raw_schema, new_load_id
 from orchestration.sources.validation import PriceProblem
 from orchestration.sources.yahoo import SOURCE, YahooSource, yahoo_base_urls
 from orchestration.yahoo_refresh import ticker_of
@@ -79,7 +79,6 @@ def backfill_prices(
 ) -> BackfillReport:
     ensure_raw_schema(con)
     load_id = load_id or new_load_id()
-    begin_load(con, load_id)
     if restart:
         con.execute("DELETE FROM raw.price_backfill_progress WHERE start_date = ?", [start])
     done_before = tickers_done(con, start)

@@ -3,8 +3,9 @@
 sessions_complete and prices_not_stale look at the whole table, through one aggregate per ticker.
 daily_moves_plausible and splits_recorded compare each price with the ticker's previous one, and only
 where the latest load (raw.price_loads) wrote: per ticker, the rows from the earliest date it
-inserted, changed or removed, each compared with the stored row before it. A first load writes every
-row, so it is checked whole; so are prices loaded before loads were recorded.
+inserted, changed or removed, each compared with the stored row before it. A load that changes
+nothing is not recorded, so the checks go on reporting on the latest one that did. A first load
+writes every row, so it is checked whole; so are prices loaded before loads were recorded.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ SHOWN = 20
 # The stored row before a ticker's first new date is looked for this far back first (then further).
 LOOKBACK = timedelta(days=14)
 LATEST_LOAD_SCOPE = (
-    "Covers what the latest price load wrote: per ticker, the rows from the earliest date it inserted, "
-    "changed or removed, each compared with the stored row before it (a first load: every row)."
+    "Covers the latest price load that changed prices: per ticker, the rows from the earliest date it "
+    "inserted, changed or removed, each compared with the stored row before it (a first load: every row)."
 )
 
 

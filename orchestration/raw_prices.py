@@ -4,8 +4,9 @@ Rows whose values are unchanged are left alone (their ingested_at too), so loadi
 twice changes nothing. Demo and real data never mix: real data replaces the demo market, and the
 demo refuses to load into a warehouse that holds real data.
 
-Every upsert also records itself in raw.price_loads under its load (an ingest run), with the
-ingested_at it stamped and the dates it removed, so that checks can find what the latest load wrote.
+An upsert that changes something also records itself in raw.price_loads under its load (an ingest
+run), with the ingested_at it stamped and the dates it removed, so that checks can find what the
+latest load wrote.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -70,17 +71,10 @@ def _record_load(
     )
 
 
-def begin_load(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
-    """Record that load `load_id` started (writing nothing yet): until it writes, it is the latest load,
-    and a load that ends up writing nothing leaves nothing for the checks to look at."""
-    ensure_raw_schema(con)
-    _record_load(con, load_id, datetime.now(timezone.utc).replace(tzinfo=None), 0, [])
-
-
 def latest_load_changes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
-    """For each ticker the latest load inserted, changed or removed rows of, the earliest such date:
-    columns ticker, from_date (no rows when that load wrote nothing). None when no load is recorded
-    (prices loaded before loads were recorded)."""
+    """For each ticker the latest load (that changed something) inserted, changed or removed rows of,
+    the earliest such date: columns ticker, from_date. None when no load is recorded (prices loaded
+    before loads were recorded)."""
     ensure_raw_schema(con)
     latest = con.execute("SELECT load_id FROM raw.price_loads ORDER BY seq DESC LIMIT 1").fetchall()
     if not latest:
@@ -117,8 +111,8 @@ def upsert_prices(
     load_id: str | None = None,
 ) -> UpsertCounts:
     """Upsert `frame`; for each of `replace_tickers`, `frame` is its whole new history: stored rows of
-    that ticker on dates `frame` lacks are deleted, in the same transaction. The upsert is recorded in
-    raw.price_loads under `load_id` (default: a load of its own)."""
+    that ticker on dates `frame` lacks are deleted, in the same transaction. An upsert that changes
+    something is recorded in raw.price_loads under `load_id` (default: a load of its own)."""
     ensure_raw_schema(con)
     if source == "demo":
         real_rows = _one(con, "SELECT count(*) FROM raw.prices_daily WHERE source <> 'demo'")
@@ -182,7 +176,8 @@ def upsert_prices(
             replaced_rows_removed = sum(count for _, _, count in per_ticker)
             removed = [{"ticker": ticker, "first_date": first_date} for ticker, first_date, _ in per_ticker]
             con.execute(f"DELETE {gone}", [list(replace_tickers)])
-        _record_load(con, load_id or new_load_id(), ingested_at, inserted + updated, removed)
+        if inserted or updated or removed:
+            _record_load(con, load_id or new_load_id(), ingested_at, inserted + updated, removed)
         con.execute("DROP TABLE changed_prices")
         con.execute("DROP TABLE incoming_prices")
         con.execute("COMMIT")

@@ -19,7 +19,7 @@ from orchestration.quality_checks import (
     splits_recorded,
     unrecorded_splits,
 )
-from orchestration.raw_prices import begin_load, upsert_prices
+from orchestration.raw_prices import upsert_prices
 from tests.conftest import load_prices, prices_frame
 
 NY = ZoneInfo("America/New_York")
@@ -174,7 +174,6 @@ def test_a_load_of_several_transactions_is_covered_whole(tmp_path):
     path = tmp_path / "w.duckdb"
     load_prices(path, [("SPY", "2025-01-02", 100.0, 100.0), ("QQQ", "2025-01-02", 500.0, 500.0)])
     with duckdb.connect(str(path)) as con:
-        begin_load(con, "backfill")
         spy, qqq = prices_frame([("SPY", "2025-01-03", 40.0, 40.0)]), prices_frame([("QQQ", "2025-01-03", 200.0, 200.0)])
         upsert_prices(con, spy, "files", datetime(2030, 1, 1, 9), load_id="backfill")
         upsert_prices(con, qqq, "files", datetime(2030, 1, 1, 17), load_id="backfill")
@@ -184,15 +183,12 @@ def test_a_load_of_several_transactions_is_covered_whole(tmp_path):
     )
 
 
-def test_a_load_that_writes_nothing_leaves_nothing_to_check(tmp_path):
+def test_a_load_that_changes_nothing_leaves_the_checks_on_the_latest_that_did(tmp_path):
     path = tmp_path / "w.duckdb"
     rows = [("SPY", "2025-01-02", 100.0, 100.0), ("SPY", "2025-01-03", 150.0, 150.0)]
     load_prices(path, rows)
-    load_prices(path, rows)  # the same prices again: nothing inserted or changed
-    assert moves(path) == ([], "the latest load wrote no prices")
-    with duckdb.connect(str(path)) as con:
-        begin_load(con, "a backfill with every ticker already loaded")
-    assert moves(path) == ([], "the latest load wrote no prices")
+    load_prices(path, rows)  # the same prices again: nothing inserted or changed, nothing recorded
+    assert moves(path) == ([("SPY", "2025-01-03", 100.0, 150.0)], "latest load: 1 tickers, from 2025-01-02")
 
 
 def test_prices_loaded_before_loads_were_recorded_are_checked_whole(tmp_path):

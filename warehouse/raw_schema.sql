@@ -25,10 +25,11 @@ CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (
     PRIMARY KEY (start_date, ticker)
 );
 
--- One row per write to raw.prices_daily, in order (seq): the load (ingest run) it belonged to and the
--- ingested_at it stamped on the rows it inserted or changed. The row-level quality checks read it to
--- find the rows of the latest load. A load is a Dagster run of the ingest asset, else one backfill or
--- one upsert; a backfill also writes a row with no rows written when it starts.
+-- One row per upsert that changed raw.prices_daily, in order (seq): the load (ingest run) it belonged
+-- to, the ingested_at it stamped on the rows it inserted or changed, and the dates it removed. An
+-- upsert that changes nothing writes nothing here either. The row-level quality checks read it to
+-- find the rows of the latest load. A load is a Dagster run of the ingest asset, else one backfill
+-- or one upsert.
 CREATE TABLE IF NOT EXISTS raw.price_loads (
     seq          BIGINT    NOT NULL,   -- 1, 2, ... in the order of writing
     load_id      VARCHAR   NOT NULL,
