@@ -20,6 +20,7 @@ import pandas as pd
 
 from orchestration import config
 from orchestration.price_ingest import ingest_price_batches
+from orchestration.raw_prices import new_load_id
 from orchestration.sources.base import PriceBatch
 from orchestration.sources.demo_scale import INDEX_TICKER, PAIR_SUFFIX, ScaleSpec, load_market
 
@@ -76,11 +77,12 @@ def ingest() -> dict:
     last = int(np.searchsorted(market.sessions.date, config.demo_end_date(), side="right"))
     per_chunk = max(1, INGEST_CHUNK_ROWS // last)
     rows = 0
+    load_id = new_load_id()  # the chunks are one load: the checks of a later run see them as one
     started = time.perf_counter()
     with connect(config.warehouse_path()) as con:
         for first in range(0, spec.tickers, per_chunk):
             frame = market.frame(columns=slice(first, first + per_chunk), rows=slice(0, last))
-            report = ingest_price_batches(con, [PriceBatch("demo at scale", frame)], "demo", spec.symbols)
+            report = ingest_price_batches(con, [PriceBatch("demo at scale", frame)], "demo", spec.symbols, load_id=load_id)
             if report.rejected:
                 raise SystemExit(f"the scale market was rejected: {report.problems[:3]}")
             rows += report.counts.inserted + report.counts.updated

@@ -73,7 +73,9 @@ def raw_prices_daily(
     universe = load_universe()
     with warehouse.get_connection() as con:
         fetched = fetch_prices(con, source, files, universe)
-        report = ingest_price_batches(con, fetched.batches, source, universe.symbols, list(fetched.refetched))
+        report = ingest_price_batches(
+            con, fetched.batches, source, universe.symbols, list(fetched.refetched), load_id=context.run_id
+        )
 
     for problem in report.problems:
         context.log.error(str(problem))
@@ -157,7 +159,7 @@ def _backfill(context: dg.AssetExecutionContext, config: PriceSourceConfig, ware
 
     with warehouse.get_connection() as con:
         report = backfill_prices(con, tickers, start, universe.symbols, restart=config.restart,
-                                 base_url=settings.yahoo_base_url(), progress=report_progress)
+                                 base_url=settings.yahoo_base_url(), progress=report_progress, load_id=context.run_id)
     for problem in report.failures.values():
         context.log.warning(str(problem))
     rejected = [problem for problems in report.rejected.values() for problem in problems]

@@ -3,7 +3,8 @@
 Tickers are fetched from Yahoo a chunk at a time and each ticker is loaded in its own transaction;
 once loaded it is recorded in raw.price_backfill_progress under the backfill's start date. A
 backfill that was interrupted (or where some tickers failed) is resumed by running it again with
-the same start: tickers already recorded are skipped. `restart` forgets the record first.
+the same start: tickers already recorded are skipped. `restart` forgets the record first. All the
+upserts of one call are one load in raw.price_loads (`load_id`), which the quality checks cover.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date, datetime, timezone
 import duckdb
 
 from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import ensure_raw_schema
+from orchestration.raw_prices import ensure_raw_schema, new_load_id
 from orchestration.sources.validation import PriceProblem
 from orchestration.sources.yahoo import SOURCE, YahooSource, yahoo_base_urls
 from orchestration.yahoo_refresh import ticker_of
@@ -73,9 +74,11 @@ def backfill_prices(
     restart: bool = False,
     base_url: str | None = None,
     progress: Callable[[BackfillProgress], None] | None = None,
+    load_id: str | None = None,
     **source_options,
 ) -> BackfillReport:
     ensure_raw_schema(con)
+    load_id = load_id or new_load_id()
     if restart:
         con.execute("DELETE FROM raw.price_backfill_progress WHERE start_date = ?", [start])
     done_before = tickers_done(con, start)
@@ -85,19 +88,21 @@ def backfill_prices(
         for first in range(0, len(todo), CHUNK_SIZE):
             chunk = todo[first : first + CHUNK_SIZE]
             for batch in YahooSource(chunk, start=start, **source_options).fetch():
-                _load_one(con, batch, report, universe_symbols)
+                _load_one(con, batch, report, universe_symbols, load_id)
             if progress:
                 progress(BackfillProgress(start, len(report.already_done) + len(report.loaded), len(tickers),
                                           report.not_loaded, chunk))
     return report
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, batch, report: BackfillReport, universe_symbols: list[str]) -> None:
+def _load_one(
+    con: duckdb.DuckDBPyConnection, batch, report: BackfillReport, universe_symbols: list[str], load_id: str
+) -> None:
     ticker = ticker_of(batch)
     if batch.read_errors:
         report.failures[ticker] = batch.read_errors[0]
         return
-    result = ingest_price_batches(con, [batch], SOURCE, universe_symbols)
+    result = ingest_price_batches(con, [batch], SOURCE, universe_symbols, load_id=load_id)
     if result.rejected:
         report.rejected[ticker] = result.problems
         return

@@ -66,9 +66,11 @@ def ingest_price_batches(
     source: str,
     universe_symbols: list[str],
     replace_tickers: list[str] | tuple = (),
+    load_id: str | None = None,
 ) -> PriceIngestReport:
     """Validate `batches` and upsert the accepted ones in one transaction. Each of `replace_tickers`
-    whose batch is accepted gets its stored history replaced by the batch."""
+    whose batch is accepted gets its stored history replaced by the batch. The upsert is recorded
+    under `load_id` (default: a load of its own)."""
     validated = [validate_batch(batch) for batch in batches]
     accepted = _reject_conflicts_between_batches([b for b in validated if b.accepted])
     rejected = [b for b in validated if not b.accepted]
@@ -82,7 +84,7 @@ def ingest_price_batches(
     tickers = sorted(combined["ticker"].unique())
     counts = upsert_prices(
         con, combined, source, datetime.now(timezone.utc).replace(tzinfo=None),
-        replace_tickers=[t for t in replace_tickers if t in set(tickers)],
+        replace_tickers=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
     )
     return PriceIngestReport(
         source=source,

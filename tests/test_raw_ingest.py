@@ -12,7 +12,7 @@ import pytest
 
 from orchestration import price_ingest
 from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import MixedSourceError, UpsertCounts, upsert_prices
+from orchestration.raw_prices import MixedSourceError, UpsertCounts, latest_load_changes, upsert_prices
 from orchestration.sources.demo import DemoSource
 from orchestration.sources.files import FilesSource
 from orchestration.universe import load_universe
@@ -126,6 +126,28 @@ def test_changed_close_updates_only_that_row(con, tmp_path, clock, symbols):
     assert after[0] == ("XLK", date(2025, 1, 2), 230.5, 232.0, 229.75, 231.4, 230.9, 4200, "files", SECOND_RUN)
     assert after[1] == before[1]
     assert after[1][-1] == FIRST_RUN
+
+
+def test_every_upsert_is_recorded_under_its_load(con, tmp_path, clock, symbols):
+    path = write_csv(tmp_path, "xlk.csv", *XLK_FILE)
+    clock(FIRST_RUN)
+    ingest_price_batches(con, FilesSource([str(path)]).fetch(), "files", symbols, load_id="run-1")
+    write_csv(tmp_path, "xlk.csv", XLK_FILE[0], XLK_FILE[1].replace(",233.0,", ",233.2,"))
+    clock(SECOND_RUN)
+    ingest_price_batches(con, FilesSource([str(path)]).fetch(), "files", symbols, load_id="run-2")
+    ingest_files(con, [path], symbols)  # the same file again: it changes nothing, so nothing is recorded
+    assert con.execute("SELECT seq, load_id, ingested_at, rows_written, removed FROM raw.price_loads ORDER BY seq").fetchall() == [
+        (1, "run-1", FIRST_RUN, 2, []), (2, "run-2", SECOND_RUN, 1, []),
+    ]
+    changes = latest_load_changes(con)
+    assert [(t, d.date()) for t, d in changes.itertuples(index=False)] == [("XLK", date(2025, 1, 3))]
+
+    # run-2 goes on (a backfill writes a ticker per transaction): its rows of both times are its own.
+    clock(datetime(2025, 1, 8, 21, 0, 0))
+    spy = write_csv(tmp_path, "spy.csv", *SPY_FILE)
+    ingest_price_batches(con, FilesSource([str(spy)]).fetch(), "files", symbols, load_id="run-2")
+    changes = latest_load_changes(con)
+    assert [(t, d.date()) for t, d in changes.itertuples(index=False)] == [("SPY", date(2025, 1, 2)), ("XLK", date(2025, 1, 3))]
 
 
 # --- several files in one run ------------------------------------------------------------------

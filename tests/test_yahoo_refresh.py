@@ -13,7 +13,7 @@ from werkzeug import Response
 
 from orchestration.price_backfill import backfill_prices
 from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import upsert_prices
+from orchestration.raw_prices import latest_load_changes, upsert_prices
 from orchestration.yahoo_refresh import fetch_yahoo
 from yahoo_stub import AAPL_BARS, GSPC_BARS, NOT_FOUND, TINY_WAIT, chart, chart_path, serve, stand_in_for_yahoo
 
@@ -112,6 +112,12 @@ def test_a_rewritten_adjusted_history_is_refetched_in_full_and_replaces_the_stor
     assert stored_aapl(warehouse) == [
         ("2025-01-02", 243.85, 240.3225), ("2025-01-03", 243.36, 239.8374), ("2025-01-06", 245.0, 241.4511),
     ]
+    # The load records the removed date, so the quality checks look from there on.
+    assert warehouse.execute("SELECT rows_written, removed FROM raw.price_loads ORDER BY seq DESC LIMIT 1").fetchall() == [
+        (3, [{"ticker": "AAPL", "first_date": date(2024, 12, 31)}])
+    ]
+    changes = latest_load_changes(warehouse)
+    assert [(t, d.date()) for t, d in changes.itertuples(index=False)] == [("AAPL", date(2024, 12, 31))]
 
 
 def test_a_failed_refetch_loads_nothing_of_the_ticker_and_says_why(yahoo, warehouse):
@@ -169,3 +175,7 @@ def test_a_backfill_resumes_with_the_tickers_an_earlier_run_did_not_load(yahoo, 
         assert third.already_done == [] and sorted(third.loaded) == ["AAPL", "^GSPC"]
         assert (third.rows_inserted, third.rows_updated, third.rows_unchanged) == (0, 0, 6)
         assert con.execute("SELECT count(*) FROM raw.prices_daily").fetchone()[0] == 6
+        # Each backfill is one load, recorded by the tickers it changed (the third changed nothing).
+        loads = con.execute("SELECT load_id, rows_written FROM raw.price_loads ORDER BY seq").fetchall()
+        ids = list(dict.fromkeys(load_id for load_id, _ in loads))
+        assert [(ids.index(load_id), written) for load_id, written in loads] == [(0, 3), (1, 3)]

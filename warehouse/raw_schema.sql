@@ -36,6 +36,19 @@ CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (
     PRIMARY KEY (start_date, ticker)
 );
 
+-- One row per upsert that changed raw.prices_daily, in order (seq): the load (ingest run) it belonged
+-- to, the ingested_at it stamped on the rows it inserted or changed, and the dates it removed. An
+-- upsert that changes nothing writes nothing here either. The row-level quality checks read it to
+-- find the rows of the latest load. A load is a Dagster run of the ingest asset, else one backfill
+-- or one upsert.
+CREATE TABLE IF NOT EXISTS raw.price_loads (
+    seq          BIGINT    NOT NULL,   -- 1, 2, ... in the order of writing
+    load_id      VARCHAR   NOT NULL,
+    ingested_at  TIMESTAMP NOT NULL,   -- the ingested_at of the rows this write inserted or changed
+    rows_written BIGINT    NOT NULL,   -- rows inserted or changed
+    removed      STRUCT(ticker VARCHAR, first_date DATE)[] NOT NULL  -- per ticker, the earliest date whose row it deleted
+);
+
 -- Valuations and guidance. Snapshots accumulate: a new as_of_date adds rows, nothing is overwritten.
 CREATE TABLE IF NOT EXISTS raw.index_membership (
     index_name  VARCHAR   NOT NULL,   -- sp500 | russell2000
