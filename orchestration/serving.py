@@ -103,15 +103,16 @@ def _previous(serving: Path) -> tuple[_Previous | None, str]:
     folder = (serving / CURRENT_LINK).resolve()
     try:
         manifest = json.loads((folder / MANIFEST_FILE).read_text())
+        size = (folder / DUCKDB_FILE).stat().st_size
     except (OSError, ValueError):
-        return None, "the previous snapshot has no readable manifest"
+        return None, "the previous snapshot has no readable manifest or DuckDB file"
     if manifest.get("layout") != LAYOUT:
         return None, "the previous snapshot has another layout (no fingerprints)"
     if manifest.get("storage_version") != STORAGE_VERSION:
         return None, "the previous snapshot has another storage version"
     if manifest.get("duckdb_version") != duckdb.__version__:
         return None, "the previous snapshot was fingerprinted by another DuckDB version"
-    size, full = (folder / DUCKDB_FILE).stat().st_size, manifest["full_write"]
+    full = manifest["full_write"]
     growth = size / (full["duckdb_bytes"] * max(sum(manifest["row_counts"].values()), 1) / max(full["rows"], 1))
     if size >= GROWTH_CHECKED_FROM_BYTES and growth > MAX_GROWTH:
         return None, f"the previous DuckDB file is {growth:.2f}x its size per row at the last full write"

@@ -239,6 +239,10 @@ def test_an_unusable_previous_snapshot_means_a_full_write(warehouse, tmp_path):
     assert_snapshot_is(second.folder, warehouse)
     assert not list((serving / "snapshots").glob(".*"))
 
+    (second.folder / "rotation_marts.duckdb").rename(tmp_path / "moved.duckdb")
+    assert publish_snapshot(warehouse, serving).written == "full: the previous snapshot has no readable manifest or DuckDB file"
+    second = publish_snapshot(warehouse, serving)
+
     older = manifest(second.folder)
     del older["tables"], older["layout"]  # a snapshot published before fingerprints
     (second.folder / "snapshot.json").write_text(json.dumps(older))
