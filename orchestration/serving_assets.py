@@ -13,15 +13,16 @@ MART_KEYS = sorted((key for key in rotation_dbt_assets.keys if key.path[0] == "m
     key=["serving", "marts_snapshot"],
     group_name="serving",
     deps=MART_KEYS,
-    description="Read-only copy of every mart (DuckDB file in the 1.0 storage format, plus one Parquet file per mart), "
-    "published atomically for rotation sql, the report, the dashboard and BI tools.",
+    description="Read-only copy of every mart (DuckDB file in the 1.0 storage format, plus Parquet files per mart and year), "
+    "published atomically for rotation sql, the report, the dashboard and BI tools; only the years that changed are rewritten.",
 )
 def marts_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     snapshot = publish_snapshot(config.warehouse_path(), config.serving_folder())
-    context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.folder}")
+    context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.folder} ({snapshot.written})")
     return dg.MaterializeResult(metadata={
         "snapshot_id": snapshot.snapshot_id,
         "built_at": snapshot.built_at.isoformat(),
+        "written": snapshot.written,
         "path": dg.MetadataValue.path(str(current_duckdb_file(config.serving_folder()))),
         "row_counts": dg.MetadataValue.json(snapshot.row_counts),
     })

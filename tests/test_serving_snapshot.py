@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -46,9 +47,19 @@ def read_whole_snapshot(con: duckdb.DuckDBPyConnection, parquet: Path) -> tuple[
             for t in ("fct_returns_daily", "fct_relative_streaks", "rotation_summary")}
     assert len(last) == 1, f"marts of one snapshot disagree on the last session: {last}"
     if parquet is not None:
-        parquet_ids = {value.decode() for (value,) in con.execute(
-            "SELECT value FROM parquet_kv_metadata(?) WHERE key = 'snapshot_id'", [str(parquet / "*.parquet")]).fetchall()}
-        assert len(parquet_ids) == 1, f"the Parquet files mix snapshots: {parquet_ids}"
+        # A Parquet file carries the id of the snapshot that wrote it (unchanged years are hard-linked
+        # from an older snapshot); the snapshot's manifest names that id for each of its partitions.
+        manifest = json.loads((parquet.parent / "snapshot.json").read_text())
+        assert manifest["snapshot_id"] in ids
+        expected = {}
+        for table, entry in manifest["tables"].items():
+            for key, partition in entry["partitions"].items():
+                expected[f"{table}/year={key}" if entry["by_year"] else table] = partition["written_by"]
+        found = {str(Path(name).parent.relative_to(parquet)): value.decode() for name, value in con.execute(
+            "SELECT file_name, value FROM parquet_kv_metadata(?) WHERE key = 'snapshot_id'",
+            [str(parquet / "**" / "*.parquet")]).fetchall()}
+        assert found == expected, "the Parquet files are not the ones the manifest names"
+        assert all(written_by <= manifest["snapshot_id"] for written_by in found.values())
     return ids.pop(), last.pop()
 
 
@@ -108,9 +119,9 @@ def test_a_failed_publish_keeps_the_current_snapshot(tmp_path):
         con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
     serving = tmp_path / "serving"
     good = publish_snapshot(warehouse, serving)
-    with duckdb.connect(str(warehouse)) as con:  # a table the snapshot cannot name in Parquet: the copy fails midway
-        con.execute("CREATE TABLE marts.\"bad/name\" AS SELECT 1 AS x")
-    with pytest.raises(duckdb.Error):
+    with duckdb.connect(str(warehouse)) as con:  # a mart whose rows cannot be read: the publish fails
+        con.execute("CREATE VIEW marts.zz_broken AS SELECT error('broken mart') AS x")
+    with pytest.raises(duckdb.Error, match="broken mart"):
         publish_snapshot(warehouse, serving)
     assert (serving / "current").resolve() == good.folder
     assert [p.name for p in (serving / "snapshots").iterdir()] == [good.snapshot_id]
@@ -121,11 +132,16 @@ def test_an_older_duckdb_opens_the_snapshot(tmp_path):
     if uv is None:
         pytest.skip("uv is not on PATH: it fetches the older DuckDB this test reads the snapshot with")
     warehouse = tmp_path / "rotation.duckdb"
+    rows = ("SELECT 'SPY' AS ticker, DATE '2025-01-02' + i::INT AS date, 0.001 * i AS return_1d, i % 2 = 0 AS up "
+            "FROM range({}, {}) t(i)")
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.fct_returns_daily AS "
-                    "SELECT 'SPY' AS ticker, DATE '2025-01-02' + i::INT AS date, 0.001 * i AS return_1d, i % 2 = 0 AS up "
-                    "FROM range(1000) t(i)")
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.fct_returns_daily AS " + rows.format(0, 900))
+    publish_snapshot(warehouse, tmp_path / "serving")
+    # The second snapshot is the first one's file, copied, with its 2027 rows deleted and written again.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("INSERT INTO marts.fct_returns_daily " + rows.format(900, 1000))
     snapshot = publish_snapshot(warehouse, tmp_path / "serving")
+    assert snapshot.written == "incremental: 1 of 3 partitions written"
     script = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
               "print(duckdb.__version__, *con.execute('SELECT count(*), round(sum(return_1d), 6), count(*) FILTER (up), "
               "max(date) FROM marts.fct_returns_daily').fetchall()[0])")
