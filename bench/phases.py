@@ -168,7 +168,16 @@ def check() -> dict:
     return {"sampled_rows": sampled, "agree": not disagreements, "disagreements": disagreements}
 
 
-PHASES = {"ingest": ingest, "floor": floor, "pandas": pandas_phase, "check": check}
+def publish() -> dict:
+    """The first snapshot for readers, as the first `rotation run` would publish after its build."""
+    from orchestration.serving import publish_snapshot
+
+    started = time.perf_counter()
+    snapshot = publish_snapshot(config.warehouse_path(), config.serving_folder())
+    return {"seconds": time.perf_counter() - started, "written": snapshot.written}
+
+
+PHASES = {"ingest": ingest, "publish": publish, "floor": floor, "pandas": pandas_phase, "check": check}
 
 if __name__ == "__main__":
     print(json.dumps(PHASES[sys.argv[1]](), default=str))

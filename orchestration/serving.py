@@ -38,6 +38,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import config
 from orchestration.snapshot_fingerprints import DATE_COLUMN, PARTITION_COLUMN, Mart, quote, read_marts, year_filter
 
 STORAGE_VERSION = "v1.0.0"
@@ -237,7 +238,8 @@ def _write(con: duckdb.DuckDBPyConnection, marts: list[Mart], folder: Path, snap
 
 def _write_snapshot(warehouse: Path, folder: Path, snapshot_id: str, built_at: datetime,
                     previous: _Previous | None, why_full: str) -> dict:
-    with duckdb.connect() as con:
+    limit = config.duckdb_memory_limit()
+    with duckdb.connect(config={"memory_limit": limit} if limit else {}) as con:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH {_literal(warehouse)} AS warehouse (READ_ONLY)")
         marts = read_marts(con, "warehouse", MARTS_SCHEMA)
