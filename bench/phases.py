@@ -48,10 +48,7 @@ def bench_folder() -> Path:
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), read_only=read_only)
-    if config.duckdb_memory_limit():
-        con.execute(f"SET memory_limit = '{config.duckdb_memory_limit()}'")
-    return con
+    return duckdb.connect(str(path), read_only=read_only, config=config.duckdb_settings())
 
 
 def sample_symbols(spec: ScaleSpec) -> list[str]:

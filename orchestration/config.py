@@ -109,8 +109,10 @@ def demo_end_date() -> date | None:
         raise ValueError(f"ROTATION_DEMO_END={configured!r} is not a date; use YYYY-MM-DD") from None
 
 
-def duckdb_memory_limit() -> str | None:
-    return os.environ.get("ROTATION_DUCKDB_MEMORY_LIMIT") or None
+def duckdb_settings() -> dict[str, str]:
+    """Settings for every DuckDB connection the project opens on warehouse data (the memory limit, when set)."""
+    limit = os.environ.get("ROTATION_DUCKDB_MEMORY_LIMIT")
+    return {"memory_limit": limit} if limit else {}
 
 
 def serving_folder() -> Path:

@@ -15,11 +15,7 @@ dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config
 
 
 def warehouse_resource() -> DuckDBResource:
-    limit = config.duckdb_memory_limit()
-    return DuckDBResource(
-        database=str(config.export_warehouse_for_dbt()),
-        connection_config={"memory_limit": limit} if limit else {},
-    )
+    return DuckDBResource(database=str(config.export_warehouse_for_dbt()), connection_config=config.duckdb_settings())
 
 
 def dbt_executable() -> str:

@@ -238,8 +238,7 @@ def _write(con: duckdb.DuckDBPyConnection, marts: list[Mart], folder: Path, snap
 
 def _write_snapshot(warehouse: Path, folder: Path, snapshot_id: str, built_at: datetime,
                     previous: _Previous | None, why_full: str) -> dict:
-    limit = config.duckdb_memory_limit()
-    with duckdb.connect(config={"memory_limit": limit} if limit else {}) as con:
+    with duckdb.connect(config=config.duckdb_settings()) as con:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH {_literal(warehouse)} AS warehouse (READ_ONLY)")
         marts = read_marts(con, "warehouse", MARTS_SCHEMA)
