@@ -33,10 +33,10 @@
 {% endmacro %}
 
 {# Per pair of the universe_pairs seed, the earliest changed date of either leg. #}
-{% macro pairs_of(changed_tickers) %}
+{% macro pairs_of(tickers) %}
     select pairs.pair_id, min(changed.from_date) as from_date
     from {{ ref('universe_pairs') }} as pairs
-    inner join ({{ changed_tickers }}) as changed
+    inner join ({{ tickers }}) as changed
         on changed.ticker in (pairs.leader_ticker, pairs.laggard_ticker)
     group by pairs.pair_id
 {% endmacro %}
