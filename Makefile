@@ -20,7 +20,7 @@ test: prepare  ## the whole test suite
 
 UI_PORT ?= 3000
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it; UI_PORT=... for another port)
-	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -m orchestration.definitions
+	env --default-signal=INT,TERM VIRTUAL_ENV=$(CURDIR)/.venv PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev --host 127.0.0.1 --port $(UI_PORT)
 
 dashboard: prepare  ## the Market Rotation dashboard on http://127.0.0.1:8501, read from the serving snapshot (Ctrl-C stops it)
 	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true --browser.gatherUsageStats false

@@ -2,14 +2,12 @@
 
 Each phase runs in its own process (bench/run.py starts them) so its peak memory is its own. The
 settings come from the same environment variables as the project (ROTATION_WAREHOUSE,
-ROTATION_SEEDS, ROTATION_DEMO_SCALE, ROTATION_DEMO_END, ROTATION_DUCKDB_MEMORY_LIMIT) plus
-BENCH_FOLDER, where the floor's database and the samples go.
+ROTATION_SEEDS, ROTATION_DUCKDB_MEMORY_LIMIT) and the benchmark's own (bench/settings.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,11 +16,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from bench import settings
+from bench.scale_market import INDEX_TICKER, PAIR_SUFFIX, ScaleSpec, load_market
 from orchestration import config
-from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import new_load_id
-from orchestration.sources.base import PriceBatch
-from orchestration.sources.demo_scale import INDEX_TICKER, PAIR_SUFFIX, ScaleSpec, load_market
+from orchestration.extract.base import PriceBatch
+from orchestration.land.prices import ingest_price_batches
+from orchestration.land.raw_prices import new_load_id
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 INGEST_CHUNK_ROWS = 2_000_000
@@ -41,10 +40,6 @@ MART_TABLES = {
     "relative_streaks": "marts.fct_relative_streaks",
     "sector_returns": "marts.fct_sector_returns",
 }
-
-
-def bench_folder() -> Path:
-    return Path(os.environ["BENCH_FOLDER"])
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -66,12 +61,12 @@ def sample_filter(mart: str, spec: ScaleSpec) -> str:
 
 
 def ingest() -> dict:
-    """Generate the scale market up to ROTATION_DEMO_END and upsert it into raw, in chunks of whole tickers."""
-    spec = ScaleSpec(*config.demo_scale())
+    """Generate the scale market up to BENCH_DEMO_END and upsert it into raw, in chunks of whole tickers."""
+    spec = settings.scale_spec()
     started = time.perf_counter()
-    market = load_market(spec, config.demo_scale_cache())
+    market = load_market(spec, settings.market_cache())
     generated = time.perf_counter() - started
-    last = int(np.searchsorted(market.sessions.date, config.demo_end_date(), side="right"))
+    last = int(np.searchsorted(market.sessions.date, settings.demo_end_date(), side="right"))
     per_chunk = max(1, INGEST_CHUNK_ROWS // last)
     rows = 0
     load_id = new_load_id()  # the chunks are one load: the checks of a later run see them as one
@@ -87,7 +82,7 @@ def ingest() -> dict:
 
 
 def floor() -> dict:
-    path = bench_folder() / "floor.duckdb"
+    path = settings.bench_folder() / "floor.duckdb"
     path.unlink(missing_ok=True)
     script = FLOOR_SQL.read_text().replace("{seeds}", str(config.seeds_dir()))
     started = time.perf_counter()
@@ -101,7 +96,7 @@ def floor() -> dict:
 def pandas_phase() -> dict:
     from bench import pandas_marts
 
-    spec = ScaleSpec(*config.demo_scale())
+    spec = settings.scale_spec()
     started = time.perf_counter()
     with connect(config.warehouse_path(), read_only=True) as con:
         prices = pandas_marts.load_prices(con)
@@ -120,7 +115,7 @@ def pandas_phase() -> dict:
         for name, frame in results.items():
             con.register("result", frame)
             keep = sample_filter(name, spec)
-            con.execute(f"COPY (SELECT * FROM result WHERE {keep}) TO '{bench_folder() / f'pandas_{name}.parquet'}'")
+            con.execute(f"COPY (SELECT * FROM result WHERE {keep}) TO '{settings.bench_folder() / f'pandas_{name}.parquet'}'")
             con.unregister("result")
     return {"seconds": seconds, "load_s": loaded, "rows": rows}
 
@@ -143,16 +138,16 @@ def _normalised(frame: pd.DataFrame, key: list[str], columns: list[str]) -> pd.D
 
 def check() -> dict:
     """The warehouse's marts, the floor and pandas agree on the sample (all rows of the sampled keys)."""
-    spec = ScaleSpec(*config.demo_scale())
+    spec = settings.scale_spec()
     disagreements = []
     sampled = {}
     with connect(config.warehouse_path(), read_only=True) as con:
-        con.execute(f"ATTACH '{bench_folder() / 'floor.duckdb'}' AS floor (READ_ONLY)")
+        con.execute(f"ATTACH '{settings.bench_folder() / 'floor.duckdb'}' AS floor (READ_ONLY)")
         for name, (key, columns) in COMPARED.items():
             keep = sample_filter(name, spec)
             marts = con.execute(f"SELECT * FROM {MART_TABLES[name]} WHERE {keep}").df()
             floor_rows = con.execute(f"SELECT * FROM floor.{name} WHERE {keep}").df()
-            pandas_rows = con.execute(f"SELECT * FROM '{bench_folder() / f'pandas_{name}.parquet'}'").df()
+            pandas_rows = con.execute(f"SELECT * FROM '{settings.bench_folder() / f'pandas_{name}.parquet'}'").df()
             expected = _normalised(marts, key, columns)
             sampled[name] = len(expected)
             if len(expected) == 0:
@@ -167,7 +162,7 @@ def check() -> dict:
 
 def publish() -> dict:
     """The first snapshot for readers, as the first `rotation run` would publish after its build."""
-    from orchestration.serving import publish_snapshot
+    from orchestration.serve.snapshot import publish_snapshot
 
     started = time.perf_counter()
     snapshot = publish_snapshot(config.warehouse_path(), config.serving_folder())

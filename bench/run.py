@@ -24,9 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-
+from bench.scale_market import ScaleSpec, write_universe
 from orchestration import config
-from orchestration.sources.demo_scale import ScaleSpec, write_universe
 
 BIN = Path(sys.executable).parent
 # dbt nodes that produce the three compared marts (views cost nothing until read; their reads are inside these).
@@ -95,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     seeds = write_universe(spec, folder / "seeds")
+    dagster_home = folder / "dagster"
+    dagster_home.mkdir()
     sessions = spec.sessions().date
     warehouse = folder / "bench.duckdb"
     env = {
@@ -102,13 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         "ROTATION_WAREHOUSE": str(warehouse),
         "ROTATION_SEEDS": str(seeds),
         "ROTATION_SOURCE": "demo",
-        "ROTATION_DEMO_SCALE": f"{spec.tickers}x{spec.years}",
-        "ROTATION_DEMO_END": sessions[-2].isoformat(),
+        "ROTATION_VALUATION_SOURCE": "files",  # the market at scale has no valuations: load only given files
+        "BENCH_SCALE": f"{spec.tickers}x{spec.years}",
+        "BENCH_DEMO_END": sessions[-2].isoformat(),
         "ROTATION_DUCKDB_MEMORY_LIMIT": args.memory_limit,
-        "ROTATION_DEMO_SCALE_CACHE": str(folder / "market"),
+        "BENCH_MARKET_CACHE": str(folder / "market"),
         "ROTATION_DBT_WAREHOUSE": str(warehouse),
         "ROTATION_DBT_SEEDS": os.path.relpath(seeds, config.DBT_PROJECT_DIR),
-        "DAGSTER_HOME": str(config.PROJECT_ROOT),
+        "DAGSTER_HOME": str(dagster_home),  # the bench's runs stay out of the project's run history
         "DBT_TARGET_PATH": str(folder / "target"),
         "DBT_LOG_PATH": str(folder / "logs"),
         "BENCH_FOLDER": str(folder),
@@ -138,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["publish"] = {**last_json(out), "rss": rss}
         print(f"first serving snapshot (as the first run publishes it): {figures['publish']['seconds']:.1f} s; "
               f"peak RSS {rss:.2f} GB", flush=True)
-        env["ROTATION_DEMO_END"] = sessions[-1].isoformat()
-        seconds, rss, out = run_phase("refresh", [str(BIN / "rotation"), "run"], env, folder)
+        env["BENCH_DEMO_END"] = sessions[-1].isoformat()
+        seconds, rss, out = run_phase("refresh", [sys.executable, "-m", "bench.refresh"], env, folder)
         figures["refresh"] = {"seconds": seconds, "rss": rss, "output": out.strip().splitlines()}
         print(f"daily refresh (rotation run, one new session x {spec.tickers} tickers): {seconds:.1f} s; "
               f"peak RSS {rss:.2f} GB", flush=True)

@@ -8,9 +8,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
 from orchestration import config
-from orchestration.serving import SnapshotError, connect_snapshot
+from orchestration.serve import dashboard_queries as data
+from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
 LOOKBACKS = {"3 months": 92, "1 year": 366, "3 years": 3 * 366, "10 years": 10 * 366, "all": None}
 

@@ -16,7 +16,7 @@ from orchestration import config
 
 def _prepare_dbt_manifest() -> None:
     """Definitions load the dbt manifest; build it when it is missing (make run always rebuilds it)."""
-    from orchestration.resources import dbt_project, dbt_resource
+    from orchestration.defs.resources import dbt_project, dbt_resource
 
     if not dbt_project.manifest_path.exists():
         dbt_resource().cli(["parse"], raise_on_error=True).wait()
@@ -31,7 +31,7 @@ def _use_project_instance() -> None:
 
 def _open_read_only() -> duckdb.DuckDBPyConnection:
     """Readers use the published snapshot, never the writer's file, so they cannot block a run."""
-    from orchestration.serving import SnapshotError, connect_snapshot
+    from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
     try:
         return connect_snapshot(config.serving_folder())
@@ -44,10 +44,11 @@ def main() -> None:
     """Market-rotation warehouse: prices into DuckDB, figures from dbt."""
 
 
-def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False,
-             full_refresh: bool = False) -> None:
+def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False,
+                full_refresh: bool = False, resources: dict | None = None) -> None:
     """Run a job of the definitions in this process, recorded in the project's Dagster instance; print
-    the ingest counts, failed checks and the time taken; exit 1 when a step or an ERROR check failed."""
+    the ingest counts, failed checks and the time taken; exit 1 when a step or an ERROR check failed.
+    `resources` replace the definitions' own for this run."""
     import dagster as dg
 
     warehouse = config.warehouse_path()
@@ -55,7 +56,7 @@ def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_pr
     started = time.perf_counter()
     _use_project_instance()
     _prepare_dbt_manifest()
-    from orchestration.definitions import defs
+    from orchestration.definitions import load_definitions
 
     run_config = {
         "ops": {"raw__prices_daily": {"config": ingest_config},
@@ -64,8 +65,8 @@ def _execute(job_name: str, ingest_config: dict, headline: str, show_backfill_pr
     }
     click.echo(f"{headline} into {warehouse} ...")
     with dg.DagsterInstance.get() as instance, _backfill_progress_bar(show_backfill_progress):
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
+        result = load_definitions().resolve_job_def(job_name).execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, resources=resources
         )
     elapsed = time.perf_counter() - started
 
@@ -113,9 +114,15 @@ def _backfill_progress_bar(enabled: bool):
     if not enabled:
         yield
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from orchestration.ingest_assets import progress_log
+    from orchestration.defs.prices import progress_log
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=False) as bar:
@@ -152,7 +159,7 @@ def run(source: str | None, files: tuple[str, ...], full_refresh: bool, more_fil
     all_files = [os.path.abspath(f) for f in (*files, *more_files)]
     if all_files and source is None:
         source = "files"
-    _execute("rotation_job", {"source": source, "files": all_files or None},
+    execute_job("rotation_job", {"source": source, "files": all_files or None},
              f"Building from the {source or config.source_name()} source", full_refresh=full_refresh)
 
 
@@ -169,7 +176,7 @@ def backfill(start, tickers: tuple[str, ...], restart: bool) -> None:
     same backfill can be launched from the Dagster UI: job `price_backfill`.
     """
     symbols = [t.strip().upper() for group in tickers for t in group.split(",") if t.strip()]
-    _execute(
+    execute_job(
         "price_backfill",
         {"source": "yahoo", "backfill_start": start.date().isoformat(), "tickers": symbols or None, "restart": restart},
         f"Backfilling prices from {start.date()}",
@@ -182,7 +189,7 @@ def backfill(start, tickers: tuple[str, ...], restart: bool) -> None:
               help="Session to report (YYYY-MM-DD); the last one on or before it. Default: the latest.")
 def report(on) -> None:
     """Print the headline figures of one session."""
-    from orchestration.report import ReportError, print_report
+    from orchestration.serve.report import ReportError, print_report
 
     with _open_read_only() as con:
         try:
@@ -204,7 +211,7 @@ def sql(query: str | None) -> None:
             if relation is not None:
                 relation.show(max_rows=200)
         return
-    from orchestration.sql_prompt import run_prompt
+    from orchestration.serve.sql_prompt import run_prompt
 
     run_prompt(_open_read_only)
 

@@ -8,8 +8,6 @@ ROTATION_YAHOO_URL  send the yahoo source's requests to this server instead of Y
                     paths and queries (a mirror or caching proxy of the chart API; the tests use a local
                     stand-in). Default: unset, Yahoo itself.
 ROTATION_SEEDS      folder of the universe seed CSVs, read by ingest and dbt (default: dbt_project/seeds)
-ROTATION_DEMO_SCALE demo market at scale instead of the built-in one, as TICKERSxYEARS, e.g. 3000x30 (default: off)
-ROTATION_DEMO_END   last session the demo market at scale delivers, YYYY-MM-DD (default: its last session)
 ROTATION_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit for ingest and dbt, e.g. 3GB (default: DuckDB's own, 80 % of RAM)
 ROTATION_SERVING    the readers' snapshot folder (default: serving/ beside the warehouse file)
 
@@ -25,7 +23,6 @@ ROTATION_YAHOO_INFO_PAUSE    seconds between two yfinance info requests (default
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,35 +75,6 @@ def seeds_dir() -> Path:
     if not path.is_relative_to(PROJECT_ROOT):
         raise ValueError(f"ROTATION_SEEDS={configured!r} must be a folder inside the project ({PROJECT_ROOT})")
     return path
-
-
-def demo_scale() -> tuple[int, int] | None:
-    """(tickers, years) of the demo market at scale, or None for the built-in demo market."""
-    configured = os.environ.get("ROTATION_DEMO_SCALE", "").strip().lower()
-    if not configured:
-        return None
-    tickers, sep, years = configured.partition("x")
-    if not (sep and tickers.isdigit() and years.isdigit() and int(tickers) >= 13 and int(years) >= 1):
-        raise ValueError(
-            f"ROTATION_DEMO_SCALE={configured!r} is not TICKERSxYEARS with at least 13 tickers and 1 year, e.g. 3000x30"
-        )
-    return int(tickers), int(years)
-
-
-def demo_scale_cache() -> Path | None:
-    """Where the demo market at scale is kept once generated (ROTATION_DEMO_SCALE_CACHE), or None to generate it each run."""
-    configured = os.environ.get("ROTATION_DEMO_SCALE_CACHE", "").strip()
-    return Path(configured) if configured else None
-
-
-def demo_end_date() -> date | None:
-    configured = os.environ.get("ROTATION_DEMO_END", "").strip()
-    if not configured:
-        return None
-    try:
-        return date.fromisoformat(configured)
-    except ValueError:
-        raise ValueError(f"ROTATION_DEMO_END={configured!r} is not a date; use YYYY-MM-DD") from None
 
 
 def duckdb_settings() -> dict[str, str]:

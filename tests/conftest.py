@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 import yfinance as yf
 from pytest_httpserver import HTTPServer
+from yahoo_stub import stand_in_for_yahoo
 
 from orchestration.config import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
-from orchestration.raw_prices import delete_logged, upsert_prices
-from orchestration.resources import dbt_executable
-from orchestration.sources.yahoo import yahoo_base_urls
-from yahoo_stub import stand_in_for_yahoo
+from orchestration.defs.resources import dbt_executable
+from orchestration.extract.yahoo import yahoo_base_urls
+from orchestration.land.raw_prices import delete_logged, upsert_prices
 
 REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from bench import run
+from bench.scale_market import ScaleSpec, generate, load_market
 from orchestration import config
-from orchestration.sources.demo_scale import ScaleSpec, generate, load_market
 
 
 def test_scale_market_is_deterministic_and_consistent():

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 import sqlalchemy
 
-from orchestration.serving import current_duckdb_file
+from orchestration.serve.snapshot import current_duckdb_file
 
 
 def test_sqlalchemy_read_only_uri_reads_the_snapshot(demo_serving):

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from local_servers import answers, free_port, running
-from orchestration.serving import current_duckdb_file
+
+from orchestration.serve.snapshot import current_duckdb_file
 
 PROJECT = Path(__file__).resolve().parents[1]
 ARTIFACTS = PROJECT / "test-artifacts"
@@ -86,9 +86,9 @@ def shown(name: str, labels: list[str]) -> bool:
 def test_dagster_ui_shows_every_asset_connected(tmp_path, browser_page):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import load_definitions
 
-    expected = {key.path[-1] for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    expected = {key.path[-1] for key in load_definitions().resolve_asset_graph().get_all_asset_keys()}
     assert {"prices_daily", "stg_prices_daily", "rotation_summary", "marts_snapshot", "dashboard"} <= expected
     port = free_port()
     env = {**os.environ, "ROTATION_WAREHOUSE": str(tmp_path / "rotation.duckdb")}

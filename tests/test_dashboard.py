@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from orchestration.serving import current_duckdb_file, publish_snapshot
+from orchestration.serve.snapshot import current_duckdb_file, publish_snapshot
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.sources.base import PRICE_COLUMNS
-from orchestration.sources.demo import (
+from orchestration.extract.base import PRICE_COLUMNS
+from orchestration.extract.demo import (
     DEMO_END_DATE,
     INDEX_START_DATE,
     OTHER_START_DATE,

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.sources.demo import rotation_sessions
+from orchestration.extract.demo import rotation_sessions
 from tests.conftest import query
 
 ROTATION = [str(Path(sys.executable).parent / "rotation")]

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from orchestration.quarantine import quarantine_file
-from orchestration.sources.files import FilesSource, read_price_file
-from orchestration.sources.validation import PriceProblem, validate_batch
+from orchestration.extract.files import FilesSource, read_price_file
+from orchestration.land.quarantine import quarantine_file
+from orchestration.land.validation import PriceProblem, validate_batch
 
 LONG = (
     "date,ticker,open,high,low,close,adj_close,volume\n"

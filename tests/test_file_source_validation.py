@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.sources.base import PRICE_COLUMNS
-from orchestration.sources.files import FilesSource, read_price_file
-from orchestration.sources.validation import ValidatedBatch, validate_batch
+from orchestration.extract.base import PRICE_COLUMNS
+from orchestration.extract.files import FilesSource, read_price_file
+from orchestration.land.validation import ValidatedBatch, validate_batch
 
 HEADER = "date,ticker,open,high,low,close,adj_close,volume"
 GOOD_ROW = "2025-01-02,XLK,230.5,232.0,229.75,231.25,230.9,4200"

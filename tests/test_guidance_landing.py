@@ -9,8 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.guidance_landing import process_landing_folder
-from orchestration.sensors import guidance_landing_sensor
+from orchestration.defs.sensors import guidance_landing_sensor
+from orchestration.land.guidance_landing import process_landing_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

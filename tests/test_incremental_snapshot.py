@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import serving as serving_module
-from orchestration.serving import SnapshotError, publish_snapshot
+from orchestration.serve import snapshot as serving_module
+from orchestration.serve.snapshot import SnapshotError, publish_snapshot
 
 DAILY = "parquet/fct_daily/year={}/data_0.parquet"
 DIM = "parquet/dim_names/data_0.parquet"

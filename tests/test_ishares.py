@@ -10,7 +10,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from tenacity import wait_none
 
-from orchestration.sources.ishares import FUNDS, HoldingsError, download_holdings, parse_holdings, yahoo_symbol
+from orchestration.extract.ishares import (
+    FUNDS,
+    HoldingsError,
+    download_holdings,
+    parse_holdings,
+    yahoo_symbol,
+)
 
 CANNED = (Path(__file__).parent / "fixtures" / "IVV_holdings.csv").read_text()
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from orchestration.quality_checks import (
+from orchestration.defs.price_checks import (
     daily_moves_plausible,
     implausible_moves,
     last_completed_session,
@@ -19,7 +19,7 @@ from orchestration.quality_checks import (
     splits_recorded,
     unrecorded_splits,
 )
-from orchestration.raw_prices import upsert_prices
+from orchestration.land.raw_prices import upsert_prices
 from tests.conftest import load_prices, prices_frame
 
 NY = ZoneInfo("America/New_York")

@@ -10,11 +10,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration import price_ingest
-from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import MixedSourceError, UpsertCounts, latest_load_changes, upsert_prices
-from orchestration.sources.demo import DemoSource
-from orchestration.sources.files import FilesSource
+from orchestration.extract.demo import DemoSource
+from orchestration.extract.files import FilesSource
+from orchestration.land import prices as price_ingest
+from orchestration.land.prices import ingest_price_batches
+from orchestration.land.raw_prices import (
+    MixedSourceError,
+    UpsertCounts,
+    latest_load_changes,
+    upsert_prices,
+)
 from orchestration.universe import load_universe
 from tests.conftest import load_prices
 
@@ -315,8 +320,8 @@ def test_failed_upsert_leaves_raw_as_it_was(con):
 
 
 def test_each_ticker_starts_where_its_own_history_ends(tmp_path):
-    from orchestration.raw_prices import last_session_per_ticker
-    from orchestration.yahoo_refresh import incremental_starts
+    from orchestration.extract.yahoo_incremental import incremental_starts
+    from orchestration.land.raw_prices import last_session_per_ticker
 
     path = tmp_path / "last.duckdb"
     load_prices(path, [("SPY", "2025-01-02", 1.0, 1.0), ("SPY", "2025-01-06", 1.0, 1.0), ("QQQ", "2025-01-03", 1.0, 1.0)], source="yahoo")

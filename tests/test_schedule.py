@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.schedules import daily_after_close
+from orchestration.defs.schedules import daily_after_close
 
 NEW_YORK = ZoneInfo("America/New_York")
 

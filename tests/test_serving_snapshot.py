@@ -13,7 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.serving import current_duckdb_file, current_parquet_folder, publish_snapshot
+from orchestration.serve.snapshot import (
+    current_duckdb_file,
+    current_parquet_folder,
+    publish_snapshot,
+)
 
 ROTATION = str(Path(sys.executable).parent / "rotation")
 SESSIONS = ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08"]

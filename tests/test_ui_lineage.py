@@ -9,25 +9,28 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from local_servers import free_port, running
 
 QUERY = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
+LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def post_graphql(url: str) -> dict:
-    request = urllib.request.Request(url, data=json.dumps({"query": QUERY}).encode(), headers={"Content-Type": "application/json"})
+def post_graphql(url: str, query: str = QUERY) -> dict:
+    request = urllib.request.Request(url, data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")
-def asset_nodes(tmp_path_factory):
+def ui(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "ROTATION_WAREHOUSE": str(home / "rotation.duckdb")}
-    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
-               "-m", "orchestration.definitions"]
+    bin_folder = Path(sys.executable).parent
+    env = {**os.environ, "DAGSTER_HOME": str(home), "ROTATION_WAREHOUSE": str(home / "rotation.duckdb"),
+           "VIRTUAL_ENV": str(bin_folder.parent), "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    # The command `make ui` runs.
+    command = [str(bin_folder / "dg"), "dev", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}/graphql"
     found = {}
 
@@ -35,8 +38,19 @@ def asset_nodes(tmp_path_factory):
         found["nodes"] = post_graphql(url)["data"]["assetNodes"]
         return bool(found["nodes"])
 
-    with running(command, graph_loaded, env, timeout=120):
-        yield {"/".join(n["assetKey"]["path"]): n for n in found["nodes"]}
+    with running(command, graph_loaded, env, cwd=PROJECT_ROOT, timeout=120):
+        entries = post_graphql(url, LOCATIONS)["data"]["workspaceOrError"]["locationEntries"]
+        found["locations"] = [entry["name"] for entry in entries]
+        yield {"nodes": {"/".join(n["assetKey"]["path"]): n for n in found["nodes"]}, "locations": found["locations"]}
+
+
+@pytest.fixture(scope="module")
+def asset_nodes(ui):
+    return ui["nodes"]
+
+
+def test_code_location_is_named_rotation(ui):
+    assert ui["locations"] == ["rotation"]
 
 
 def test_every_layer_is_in_the_graph(asset_nodes):

@@ -10,8 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.guidance_landing import process_landing_folder
-from orchestration.raw_tables import upsert_rows
+from orchestration.land.guidance_landing import process_landing_folder
+from orchestration.land.raw_tables import upsert_rows
 from tests.conftest import query, run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -11,11 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from yahoo_stub import NOT_FOUND, chart, chart_path, opening_stamp, stand_in_for_yahoo
 
 from orchestration.trading_calendar import nyse_sessions
 from orchestration.universe import load_universe
 from tests.conftest import query
-from yahoo_stub import NOT_FOUND, chart, chart_path, opening_stamp, stand_in_for_yahoo
 
 ROTATION = [str(Path(sys.executable).parent / "rotation")]
 SESSIONS = list(nyse_sessions(date(2025, 1, 2), date(2025, 1, 10)))  # Jan 9 was a market holiday

@@ -10,12 +10,21 @@ import duckdb
 import pandas as pd
 import pytest
 from werkzeug import Response
+from yahoo_stub import (
+    AAPL_BARS,
+    GSPC_BARS,
+    NOT_FOUND,
+    TINY_WAIT,
+    chart,
+    chart_path,
+    serve,
+    stand_in_for_yahoo,
+)
 
-from orchestration.price_backfill import backfill_prices
-from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import latest_load_changes, upsert_prices
-from orchestration.yahoo_refresh import fetch_yahoo
-from yahoo_stub import AAPL_BARS, GSPC_BARS, NOT_FOUND, TINY_WAIT, chart, chart_path, serve, stand_in_for_yahoo
+from orchestration.extract.yahoo_incremental import fetch_yahoo
+from orchestration.land.backfill import backfill_prices
+from orchestration.land.prices import ingest_price_batches
+from orchestration.land.raw_prices import latest_load_changes, upsert_prices
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'raise_errors' deprecated:DeprecationWarning"),

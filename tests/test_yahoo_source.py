@@ -14,16 +14,6 @@ from datetime import date
 import pandas as pd
 import pytest
 from werkzeug import Response
-from yfinance.data import YfData
-
-from orchestration.sources.base import PRICE_COLUMNS
-from orchestration.sources.validation import validate_batch
-from orchestration.sources.yahoo import (
-    RedirectedSession,
-    YahooSource,
-    session_dates,
-    yahoo_base_urls,
-)
 from yahoo_stub import (
     AAPL_BARS,
     GSPC_BARS,
@@ -43,6 +33,16 @@ from yahoo_stub import (
     serve,
     serve_once,
 )
+from yfinance.data import YfData
+
+from orchestration.extract.base import PRICE_COLUMNS
+from orchestration.extract.yahoo import (
+    RedirectedSession,
+    YahooSource,
+    session_dates,
+    yahoo_base_urls,
+)
+from orchestration.land.validation import validate_batch
 
 pytestmark = [
     # Passing raise_errors to yfinance's history() is how its errors reach the retry logic.

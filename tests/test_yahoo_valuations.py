@@ -18,8 +18,8 @@ from pytest_httpserver import HTTPServer
 from tenacity import wait_none
 from werkzeug import Response
 
-from orchestration.sources.yahoo import yahoo_base_urls
-from orchestration.sources.yahoo_valuations import YahooInfoSource
+from orchestration.extract.yahoo import yahoo_base_urls
+from orchestration.extract.yahoo_valuations import YahooInfoSource
 
 AS_OF = date(2026, 11, 20)
 

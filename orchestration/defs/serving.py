@@ -3,8 +3,12 @@
 import dagster as dg
 
 from orchestration import config
-from orchestration.dbt_assets import rotation_dbt_assets
-from orchestration.serving import connect_snapshot, current_duckdb_file, publish_snapshot
+from orchestration.defs.dbt import rotation_dbt_assets
+from orchestration.serve.snapshot import (
+    connect_snapshot,
+    current_duckdb_file,
+    publish_snapshot,
+)
 
 MART_KEYS = sorted((key for key in rotation_dbt_assets.keys if key.path[0] == "marts"), key=lambda k: k.path)
 
@@ -35,7 +39,9 @@ def marts_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     description="The Market Rotation dashboard's data (`make dashboard`): every panel's query run against the new snapshot.",
 )
 def dashboard_data(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    from dashboard import data  # the dashboard's own queries, so this asset fails when a panel would
+    from orchestration.serve import (
+        dashboard_queries as data,  # the dashboard's own queries: this asset fails when a panel would
+    )
 
     with connect_snapshot(config.serving_folder()) as con:
         panels = data.panel_row_counts(con)

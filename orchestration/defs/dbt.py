@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import config as warehouse_config
-from orchestration.resources import dbt_project
+from orchestration.defs.resources import dbt_project
 
 
 class RotationDbtTranslator(DagsterDbtTranslator):

@@ -7,8 +7,8 @@ import hashlib
 import dagster as dg
 
 from orchestration import config as settings
-from orchestration.guidance_landing import content_hash, pending_files
-from orchestration.valuation_assets import COUNTS_KEY, EVENTS_KEY
+from orchestration.defs.valuations import COUNTS_KEY, EVENTS_KEY
+from orchestration.land.guidance_landing import content_hash, pending_files
 
 guidance_job = dg.define_asset_job(
     "guidance_job",

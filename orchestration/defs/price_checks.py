@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from orchestration.ingest_assets import PRICES_KEY
-from orchestration.raw_prices import latest_load_changes
+from orchestration.defs.prices import PRICES_KEY
+from orchestration.land.raw_prices import latest_load_changes
 from orchestration.trading_calendar import nyse_sessions
 
 MAX_DAILY_MOVE = 0.25  # an adjusted daily move beyond +-25 % is worth a look
@@ -256,4 +256,4 @@ def splits_recorded(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     return _warning(found.empty, found, f"{len(found)} split-sized jumps in close not matched by adj_close ({scope})")
 
 
-price_quality_checks = [sessions_complete, prices_not_stale, daily_moves_plausible, splits_recorded]
+

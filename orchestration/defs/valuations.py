@@ -15,15 +15,15 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from orchestration import config as settings
-from orchestration.guidance_landing import process_landing_folder
-from orchestration.ingest_assets import PRICES_KEY
-from orchestration.quarantine import quarantine_file
-from orchestration.raw_prices import MixedSourceError, ensure_raw_schema
-from orchestration.raw_tables import Counts, now_utc, upsert_rows
-from orchestration.sources import ishares
-from orchestration.sources.demo_valuations import MAGNIFICENT_7_SHARES, DemoValuations
-from orchestration.sources.valuation_files import read_table_file
-from orchestration.sources.yahoo_valuations import YahooInfoSource
+from orchestration.defs.prices import PRICES_KEY
+from orchestration.extract import ishares
+from orchestration.extract.demo_valuations import MAGNIFICENT_7_SHARES, DemoValuations
+from orchestration.extract.valuation_files import read_table_file
+from orchestration.extract.yahoo_valuations import YahooInfoSource
+from orchestration.land.guidance_landing import process_landing_folder
+from orchestration.land.quarantine import quarantine_file
+from orchestration.land.raw_prices import MixedSourceError, ensure_raw_schema
+from orchestration.land.raw_tables import Counts, now_utc, upsert_rows
 
 MEMBERSHIP_KEY = dg.AssetKey(["raw", "index_membership"])
 VALUATIONS_KEY = dg.AssetKey(["raw", "valuation_snapshots"])
@@ -36,8 +36,6 @@ def resolve_valuation_source(con: duckdb.DuckDBPyConnection) -> str:
     configured = settings.valuation_source()
     if configured:
         return configured
-    if settings.demo_scale() is not None:
-        return "files"  # the demo market at scale (benchmarks) has no valuation story: load only given files
     ensure_raw_schema(con)
     demo, real = con.execute(
         "SELECT count(*) FILTER (WHERE source = 'demo'), count(*) FILTER (WHERE source <> 'demo') FROM raw.prices_daily"

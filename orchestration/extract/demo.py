@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, PRICE_FIELDS, PriceBatch
+from orchestration.extract.base import PRICE_COLUMNS, PRICE_FIELDS, PriceBatch
 from orchestration.trading_calendar import nyse_early_closes, nyse_sessions
 from orchestration.universe import Universe, load_universe
 

@@ -6,12 +6,24 @@ import shutil
 import sys
 from pathlib import Path
 
+import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
 from orchestration import config
+from orchestration.extract.base import PriceFetch
+from orchestration.extract.registry import fetch_prices
+from orchestration.universe import Universe
 
 dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR)
+
+
+class PriceSources(dg.ConfigurableResource):
+    """Where the prices asset gets its prices: the source registry (demo, files, yahoo). A run can
+    be given another implementation (the benchmark's market at scale does that)."""
+
+    def fetch(self, con, source: str, files: list[str], universe: Universe) -> PriceFetch:
+        return fetch_prices(con, source, files, universe)
 
 
 def warehouse_resource() -> DuckDBResource:
@@ -27,3 +39,10 @@ def dbt_executable() -> str:
 def dbt_resource() -> DbtCliResource:
     config.export_warehouse_for_dbt()
     return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={"warehouse": warehouse_resource(), "dbt": dbt_resource(), "price_sources": PriceSources()}
+    )

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import duckdb
 import pandas as pd
 
-from orchestration.raw_prices import UpsertCounts, upsert_prices
-from orchestration.sources.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
-from orchestration.sources.validation import PriceProblem, ValidatedBatch, validate_batch
+from orchestration.extract.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
+from orchestration.land.raw_prices import UpsertCounts, upsert_prices
+from orchestration.land.validation import PriceProblem, ValidatedBatch, validate_batch
 
 
 @dataclass

@@ -18,7 +18,12 @@ from datetime import date, datetime
 import pandas as pd
 from curl_cffi import CurlError
 from curl_cffi import requests as curl_requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 SOURCE = "ishares"
 BASE_URL = "https://www.ishares.com"

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, PRICE_FIELDS, VALUE_COLUMNS, PriceBatch
+from orchestration.extract.base import (
+    PRICE_COLUMNS,
+    PRICE_FIELDS,
+    VALUE_COLUMNS,
+    PriceBatch,
+)
 
 MAX_ERRORS_SHOWN = 5
 

@@ -10,10 +10,11 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from orchestration import config as settings
-from orchestration.price_backfill import BackfillProgress, backfill_prices
-from orchestration.price_ingest import ingest_price_batches
-from orchestration.quarantine import quarantine_file
-from orchestration.sources.registry import fetch_prices, resolve_source
+from orchestration.defs.resources import PriceSources
+from orchestration.extract.registry import resolve_source
+from orchestration.land.backfill import BackfillProgress, backfill_prices
+from orchestration.land.prices import ingest_price_batches
+from orchestration.land.quarantine import quarantine_file
 from orchestration.universe import load_universe
 
 PRICES_KEY = dg.AssetKey(["raw", "prices_daily"])
@@ -65,14 +66,14 @@ def _check(name: str, passed: bool, severity: dg.AssetCheckSeverity, **metadata)
     ],
 )
 def raw_prices_daily(
-    context: dg.AssetExecutionContext, config: PriceSourceConfig, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, config: PriceSourceConfig, warehouse: DuckDBResource, price_sources: PriceSources
 ) -> dg.MaterializeResult:
     if config.backfill_start:
         return _backfill(context, config, warehouse)
     source, files = resolve_source(config.source, config.files)
     universe = load_universe()
     with warehouse.get_connection() as con:
-        fetched = fetch_prices(con, source, files, universe)
+        fetched = price_sources.fetch(con, source, files, universe)
         report = ingest_price_batches(
             con, fetched.batches, source, universe.symbols, list(fetched.refetched), load_id=context.run_id
         )

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
-from orchestration.sources.validation import PriceProblem, row_problems
+from orchestration.extract.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
+from orchestration.land.validation import PriceProblem, row_problems
 
 LONG_LAYOUT = ["date", "ticker"] + VALUE_COLUMNS
 YAHOO_LAYOUT = ["date"] + VALUE_COLUMNS  # after lower-casing the header

@@ -25,9 +25,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yfinance as yf
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
-from orchestration.sources.yahoo import is_retryable
+from orchestration.extract.yahoo import is_retryable
 from orchestration.trading_calendar import nyse_sessions
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from datetime import date, datetime, timezone
 
 import duckdb
 
-from orchestration.price_ingest import ingest_price_batches
-from orchestration.raw_prices import ensure_raw_schema, new_load_id
-from orchestration.sources.validation import PriceProblem
-from orchestration.sources.yahoo import SOURCE, YahooSource, yahoo_base_urls
-from orchestration.yahoo_refresh import ticker_of
+from orchestration.extract.yahoo import SOURCE, YahooSource, yahoo_base_urls
+from orchestration.extract.yahoo_incremental import ticker_of
+from orchestration.land.prices import ingest_price_batches
+from orchestration.land.raw_prices import ensure_raw_schema, new_load_id
+from orchestration.land.validation import PriceProblem
 
 CHUNK_SIZE = 10
 

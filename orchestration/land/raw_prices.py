@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.config import RAW_DDL_FILE
-from orchestration.sources.base import VALUE_COLUMNS
+from orchestration.extract.base import VALUE_COLUMNS
 
 # What an upsert compares and writes besides the key.
 STORED_COLUMNS = VALUE_COLUMNS + ["source"]

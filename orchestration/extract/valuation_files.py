@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.guidance_landing import FileProblem
-from orchestration.sources.ishares import FUNDS, HoldingsError, parse_holdings
+from orchestration.extract.ishares import FUNDS, HoldingsError, parse_holdings
+from orchestration.land.guidance_landing import FileProblem
 
 LAYOUTS = {
     "membership": (["index_name", "ticker", "as_of_date"], ["weight"], ["sector"]),

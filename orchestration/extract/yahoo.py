@@ -56,14 +56,20 @@ import numpy as np
 import pandas as pd
 from curl_cffi import CurlError
 from curl_cffi import requests as curl_requests
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 from tenacity.wait import wait_base
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError
 from yfinance.scrapers.history import PriceHistory
 
-from orchestration.sources.base import PRICE_COLUMNS, PRICE_FIELDS, PriceBatch
-from orchestration.sources.validation import PriceProblem
+from orchestration.extract.base import PRICE_COLUMNS, PRICE_FIELDS, PriceBatch
+from orchestration.land.validation import PriceProblem
 from orchestration.trading_calendar import nyse_sessions
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.quarantine import quarantine_file
-from orchestration.raw_prices import ensure_raw_schema
-from orchestration.raw_tables import Counts, now_utc, upsert_rows
+from orchestration.land.quarantine import quarantine_file
+from orchestration.land.raw_prices import ensure_raw_schema
+from orchestration.land.raw_tables import Counts, now_utc, upsert_rows
 
 SOURCE = "files"
 EVENT_COLUMNS = ["ticker", "announced_date", "fiscal_quarter", "eps_low", "eps_high", "consensus_eps_before"]

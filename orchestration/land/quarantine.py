@@ -6,7 +6,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.sources.validation import PriceProblem
+from orchestration.land.validation import PriceProblem
 
 
 def quarantine_file(path: Path, problems: list[PriceProblem], folder: Path, when: datetime) -> Path:

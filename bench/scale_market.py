@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.base import PRICE_COLUMNS, PriceBatch
+from orchestration.extract.base import PRICE_COLUMNS, PriceBatch
 from orchestration.trading_calendar import nyse_sessions
 
 ORIGIN = "demo"

@@ -39,7 +39,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration import config
-from orchestration.snapshot_fingerprints import DATE_COLUMN, PARTITION_COLUMN, Mart, quote, read_marts, year_filter
+from orchestration.serve.fingerprints import (
+    DATE_COLUMN,
+    PARTITION_COLUMN,
+    Mart,
+    quote,
+    read_marts,
+    year_filter,
+)
 
 STORAGE_VERSION = "v1.0.0"
 LAYOUT = 2  # snapshot.json's layout; a previous snapshot of another layout is not reused

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import duckdb
 import pandas as pd
 
-from orchestration.raw_prices import MixedSourceError, ensure_raw_schema
+from orchestration.land.raw_prices import MixedSourceError, ensure_raw_schema
 
 # table -> (key columns, value columns), in the DDL's order (raw_schema.sql).
 RAW_TABLES: dict[str, tuple[list[str], list[str]]] = {

@@ -18,10 +18,10 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from orchestration.raw_prices import last_session_per_ticker
-from orchestration.sources.base import PriceBatch, PriceFetch
-from orchestration.sources.validation import PriceProblem
-from orchestration.sources.yahoo import SOURCE, YahooSource, yahoo_base_urls
+from orchestration.extract.base import PriceBatch, PriceFetch
+from orchestration.extract.yahoo import SOURCE, YahooSource, yahoo_base_urls
+from orchestration.land.raw_prices import last_session_per_ticker
+from orchestration.land.validation import PriceProblem
 
 # Yahoo's daily history of the universe's indices starts no earlier; a ticker's first fetch starts here.
 HISTORY_START = date(1985, 1, 1)

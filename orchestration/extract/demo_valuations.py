@@ -26,7 +26,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.demo import DEMO_END_DATE, SECTOR_BETAS, SPLITS
+from orchestration.extract.demo import DEMO_END_DATE, SECTOR_BETAS, SPLITS
 from orchestration.trading_calendar import nyse_sessions
 
 ORIGIN = "demo"
