@@ -1,13 +1,43 @@
-"""The dbt project as Dagster assets; dbt tests become asset checks."""
+"""The dbt project as Dagster assets; dbt tests become asset checks.
 
-from collections.abc import Mapping
+Each materialization carries the table's row count and its columns with their types, read from the
+warehouse once dbt has finished (dbt holds the warehouse file while it runs).
+"""
+
+from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
 
 from orchestration import config as warehouse_config
 from orchestration.defs.resources import dbt_project
+
+GENERIC_TEST_TEXT = {
+    "not_null": "`{column_name}` is never null",
+    "unique": "`{column_name}` is unique",
+    "accepted_values": "`{column_name}` only takes the values {values}",
+    "relationships": "every `{column_name}` exists in {to}.{field}",
+    "unique_combination_of_columns": "one row per {combination_of_columns}",
+}
+
+
+def check_description(test: Mapping[str, Any]) -> str:
+    """The dbt test's own description, else what its generic test asserts, with its severity."""
+    severity = (test.get("config", {}).get("severity") or "error").lower()
+    outcome = "a failure blocks the models downstream" if severity == "error" else "a failure warns; the data stays"
+    if test.get("description"):
+        return f"{test['description']} ({outcome})"
+    generic = test.get("test_metadata") or {}
+    kwargs = {k: v for k, v in generic.get("kwargs", {}).items() if k != "model"}
+    template = GENERIC_TEST_TEXT.get(generic.get("name", ""))
+    if template:
+        try:
+            return f"{template.format(**kwargs)} ({outcome})"
+        except KeyError:
+            pass
+    return f"dbt test {test['name']}: the rows it selects are failures ({outcome})"
 
 
 class RotationDbtTranslator(DagsterDbtTranslator):
@@ -24,14 +54,56 @@ class RotationDbtTranslator(DagsterDbtTranslator):
             return "universe"
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> Optional[dg.AssetCheckSpec]:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=check_description(manifest["nodes"][unique_id]))
+
 
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
     """Rebuild the incremental models from scratch and test every row (after prices were deleted by hand, say)."""
 
 
+def with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse: DuckDBResource) -> Iterator:
+    """`events` with each materialized table's row count and column schema added (models and seeds
+    are keyed by schema and name)."""
+    with warehouse.get_connection() as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                schema, name = key.path
+                declared = context.assets_def.metadata_by_key.get(key, {}).get("dagster/column_schema")
+                described = {c.name: c.description for c in declared.columns} if declared else {}
+                columns = con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                    [schema, name],
+                ).fetchall()
+                if columns:
+                    rows = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0]
+                    event = event.with_metadata({
+                        **event.metadata,
+                        "dagster/row_count": rows,
+                        "dagster/column_schema": dg.TableSchema(
+                            columns=[dg.TableColumn(c, t, description=described.get(c)) for c, t in columns]
+                        ),
+                        "dagster/table_name": f"{schema}.{name}",
+                    })
+            yield event
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=RotationDbtTranslator())
-def rotation_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+def rotation_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, config: DbtBuildConfig
+):
     warehouse_config.export_warehouse_for_dbt()
     arguments = ["build", "--full-refresh"] if config.full_refresh else ["build"]
-    yield from dbt.cli(arguments, context=context).stream()
+    events = []
+    try:
+        for event in dbt.cli(arguments, context=context).stream():
+            events.append(event)
+    finally:
+        # Also after a failed build: what did materialize is reported, with its table's figures.
+        yield from with_table_metadata(context, events, warehouse)

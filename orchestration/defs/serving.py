@@ -16,6 +16,7 @@ MART_KEYS = sorted((key for key in rotation_dbt_assets.keys if key.path[0] == "m
 @dg.asset(
     key=["serving", "marts_snapshot"],
     group_name="serving",
+    kinds={"duckdb", "parquet"},
     deps=MART_KEYS,
     description="Read-only copy of every mart (DuckDB file in the 1.0 storage format, plus Parquet files per mart and year), "
     "published atomically for rotation sql, the report, the dashboard and BI tools; only the years that changed are rewritten.",
@@ -35,6 +36,7 @@ def marts_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 @dg.asset(
     key=["serving", "dashboard"],
     group_name="serving",
+    kinds={"streamlit"},
     deps=[marts_snapshot],
     description="The Market Rotation dashboard's data (`make dashboard`): every panel's query run against the new snapshot.",
 )
