@@ -78,18 +78,20 @@ class ScaleSpec:
 
 
 def write_universe(spec: ScaleSpec, folder: Path) -> Path:
-    """The three universe seed files of the scale market, in `folder` (created)."""
+    """The universe seed files of the scale market, in `folder` (created)."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "universe_tickers.csv", "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["ticker", "name", "asset_type", "sector", "proxy_for_sector"])
+        writer.writerow(["ticker", "name", "asset_type", "sector", "proxy_for_sector", "index_name", "headline_order"])
         for ticker, sector in zip(spec.symbols, spec.sectors):
             if ticker == INDEX_TICKER:
-                writer.writerow([ticker, "S&P 500", "index", "", ""])
+                writer.writerow([ticker, "S&P 500", "index", "", "", "sp500", "1"])
             elif ticker in SECTOR_PROXIES:
-                writer.writerow([ticker, f"{sector} Select Sector SPDR", "etf", "", sector])
+                writer.writerow([ticker, f"{sector} Select Sector SPDR", "etf", "", sector, "", ""])
             else:
-                writer.writerow([ticker, f"Synthetic {ticker}", "stock", sector, ""])
+                writer.writerow([ticker, f"Synthetic {ticker}", "stock", sector, "", "", ""])
+    with open(folder / "universe_cohorts.csv", "w", newline="") as out:
+        csv.writer(out).writerows([["cohort", "label", "parent_index"], ["magnificent_7", "Magnificent 7", "sp500"]])
     with open(folder / "universe_cohort_members.csv", "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["cohort", "ticker"])

@@ -36,15 +36,13 @@ def headline_table(s: dict) -> pd.DataFrame:
         streak += f" since {s['streak_start_date']:%Y-%m-%d}"
         streak += ("; longest in the data" if pd.isna(s["streak_longest_since_date"])
                    else f"; longest since {s['streak_longest_since_date']:%Y-%m-%d}")
+    indices = [p for p in data.HEADLINE_POSITIONS if isinstance(s[f"headline_index_{p}_ticker"], str)]
+    name = {p: f"{s[f'headline_index_{p}_label']} ({s[f'headline_index_{p}_ticker']})" for p in indices}
     rows = [
         (f"Streak {s['streak_pair_id']}", streak),
-        ("Russell 2000 (^RUT) YTD", percent(s["russell2000_return_ytd"])),
-        ("S&P 500 (^GSPC) YTD", percent(s["sp500_return_ytd"])),
-        ("NASDAQ Composite (^IXIC) YTD", percent(s["nasdaq_return_ytd"])),
-        ("Russell 2000 (^RUT) 5-day", percent(s["russell2000_return_5d"])),
-        ("S&P 500 (^GSPC) 5-day", percent(s["sp500_return_5d"])),
-        ("NASDAQ Composite (^IXIC) 5-day", percent(s["nasdaq_return_5d"])),
-        ("Magnificent 7 YTD, equal weight", percent(s["magnificent_7_return_ytd_equal_weight"])),
+        *[(f"{name[p]} YTD", percent(s[f"headline_index_{p}_return_ytd"])) for p in indices],
+        *[(f"{name[p]} 5-day", percent(s[f"headline_index_{p}_return_5d"])) for p in indices],
+        (f"{s['cohort_label']} YTD, equal weight", percent(s["cohort_return_ytd_equal_weight"])),
         ("Best sector today", f"{s['top_sector']} {percent(s['top_sector_return_1d'])}" if s["top_sector"] else "n/a"),
         ("Worst sector today", f"{s['bottom_sector']} {percent(s['bottom_sector_return_1d'])}" if s["bottom_sector"] else "n/a"),
         ("Best minus worst sector", percent(s["sector_spread_1d"])),
@@ -53,8 +51,10 @@ def headline_table(s: dict) -> pd.DataFrame:
 
 
 def streak_panel(con, start: date, on: date, s: dict) -> None:
-    st.subheader("Small vs large: Russell 2000 beating the S&P 500, sessions in a row")
-    history = data.streak_history(con, start, on)
+    st.subheader(f"{s['streak_leader_label']} beating the {s['streak_laggard_label']}, sessions in a row")
+    if s["streak_pair_label"]:
+        st.caption(s["streak_pair_label"])
+    history = data.streak_history(con, start, on, s["streak_pair_id"])
     sessions = s["streak_sessions"]
     cols = st.columns(3)
     cols[0].metric("Current streak (sessions)", "n/a" if pd.isna(sessions) else int(sessions))
@@ -81,13 +81,14 @@ def streak_panel(con, start: date, on: date, s: dict) -> None:
     )
 
 
-def ytd_panel(con, on: date) -> None:
-    st.subheader(f"Year to date {on.year}: Russell 2000, S&P 500, NASDAQ Composite")
-    lines = data.ytd_lines(con, on)
+def ytd_panel(con, on: date, s: dict) -> None:
+    indices = data.headline_indices(s)
+    st.subheader(f"Year to date {on.year}: {', '.join(indices.values())}")
+    lines = data.ytd_lines(con, on, list(indices))
     if lines.empty:
         st.info("No index prices in this year.")
         return
-    lines["index"] = lines["ticker"].map(lambda t: f"{data.YTD_INDICES[t]} ({t})")
+    lines["index"] = lines["ticker"].map(lambda t: f"{indices[t]} ({t})")
     st.altair_chart(line_chart(lines, "return_ytd", "index", "return YTD"), width="stretch")
 
 
@@ -120,13 +121,18 @@ def sector_panel(con, start: date, on: date) -> None:
         right.altair_chart(line_chart(dispersion, "spread_1d", "series", "spread"), width="stretch")
 
 
-def cohort_panel(con, on: date) -> None:
-    st.subheader("Magnificent 7 vs the rest of the market, year to date")
-    frame = data.cohort_vs_market(con, on)
+def cohort_panel(con, on: date, s: dict) -> None:
+    st.subheader(f"{s['cohort_label']} vs the rest of the {s['cohort_parent_label']}, year to date")
+    frame = data.cohort_vs_market(con, on, s)
     if frame.empty:
         st.info("No cohort returns in this year.")
         return
     st.altair_chart(line_chart(frame, "return_ytd", "series", "return YTD"), width="stretch")
+    if s["cohort_complement_label"]:
+        members = s["cohort_complement_members"]
+        st.caption(f"{s['cohort_complement_label']}: cap weight derived from the index and the {s['cohort_label']}'s "
+                   f"share of its market cap; {0 if pd.isna(members) else int(members)} of its members have prices "
+                   "on the session (the equal weight needs them).")
 
 
 def valuation_panels(con, on: date) -> None:
@@ -194,9 +200,9 @@ def main() -> None:
         st.subheader("Headline")
         st.table(headline_table(s))
         streak_panel(con, start, on, s)
-        ytd_panel(con, on)
+        ytd_panel(con, on, s)
         sector_panel(con, start, on)
-        cohort_panel(con, on)
+        cohort_panel(con, on, s)
         valuation_panels(con, on)
 
 

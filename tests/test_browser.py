@@ -67,7 +67,8 @@ def test_dashboard_page_shows_the_marts_figures(demo_serving, browser_page):
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         text = page.locator("body").inner_text()
     assert "Market Rotation" in text and "DEMO DATA" in text
-    for figure in ("sp500_return_ytd", "russell2000_return_ytd", "nasdaq_return_ytd", "magnificent_7_return_ytd_equal_weight"):
+    for figure in ("headline_index_1_return_ytd", "headline_index_2_return_ytd", "headline_index_3_return_ytd",
+                   "cohort_return_ytd_equal_weight"):
         assert as_percent(s[figure]) in text, figure
     assert f"{s['top_sector']} {as_percent(s['top_sector_return_1d'])}" in text
 

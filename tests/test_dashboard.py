@@ -42,10 +42,13 @@ def test_latest_session_figures_match_the_marts(demo_serving, monkeypatch):
     app = run_app(demo_serving, monkeypatch)
     s = marts(demo_serving, "SELECT * FROM marts.rotation_summary ORDER BY date DESC LIMIT 1")
     figures = headline(app)
-    assert figures["S&P 500 (^GSPC) YTD"] == as_percent(s["sp500_return_ytd"])
-    assert figures["Russell 2000 (^RUT) YTD"] == as_percent(s["russell2000_return_ytd"])
-    assert figures["NASDAQ Composite (^IXIC) 5-day"] == as_percent(s["nasdaq_return_5d"])
-    assert figures["Magnificent 7 YTD, equal weight"] == as_percent(s["magnificent_7_return_ytd_equal_weight"])
+    # the seeds' labels and tickers, in headline order (^RUT, ^GSPC, ^IXIC)
+    assert list(figures)[1:7] == [f"{name} {period}" for period in ("YTD", "5-day") for name in
+                                  ("Russell 2000 (^RUT)", "S&P 500 (^GSPC)", "NASDAQ Composite (^IXIC)")]
+    assert figures["S&P 500 (^GSPC) YTD"] == as_percent(s["headline_index_2_return_ytd"])
+    assert figures["Russell 2000 (^RUT) YTD"] == as_percent(s["headline_index_1_return_ytd"])
+    assert figures["NASDAQ Composite (^IXIC) 5-day"] == as_percent(s["headline_index_3_return_5d"])
+    assert figures["Magnificent 7 YTD, equal weight"] == as_percent(s["cohort_return_ytd_equal_weight"])
     assert figures["Best sector today"] == f"{s['top_sector']} {as_percent(s['top_sector_return_1d'])}"
     assert app.date_input(key="session").value == s["date"].date()
     assert "DEMO DATA" in app.caption[0].value
@@ -62,7 +65,7 @@ def test_picking_a_date_shows_that_sessions_streak(demo_serving, monkeypatch):
     assert metrics["Streak started"] == row["streak_start_date"].date().isoformat()
     assert metrics["Longest since"] == row["longest_since_date"].date().isoformat()
     s = marts(demo_serving, "SELECT * FROM marts.rotation_summary WHERE date = ?", [on])
-    assert headline(app)["S&P 500 (^GSPC) YTD"] == as_percent(s["sp500_return_ytd"])
+    assert headline(app)["S&P 500 (^GSPC) YTD"] == as_percent(s["headline_index_2_return_ytd"])
 
 
 def test_valuation_panels_show_the_marts_figures(demo_serving, monkeypatch):
@@ -90,3 +93,17 @@ def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch, tmp_pa
     notes = [c.value for c in run_app(serving, monkeypatch).caption]
     assert any(n.startswith("Forward P/E: not available yet") for n in notes)
     assert any(n.startswith("Guidance: not available yet") for n in notes)
+
+
+def test_cohort_panel_shows_the_cohort_its_complement_and_the_index(demo_serving, monkeypatch):
+    app = run_app(demo_serving, monkeypatch)
+    assert any(h.value == "Magnificent 7 vs the rest of the S&P 500, year to date" for h in app.subheader)
+    assert any(h.value == "Russell 2000 beating the S&P 500, sessions in a row" for h in app.subheader)
+    with duckdb.connect(str(current_duckdb_file(demo_serving)), read_only=True) as con:
+        from orchestration.serve import dashboard_queries as data
+
+        s = data.summary_row(con, data.latest_session(con))
+        series = set(data.cohort_vs_market(con, s["date"].date(), s)["series"])
+    # the complement's equal weight needs its members' prices, which the demo does not have
+    assert series == {"Magnificent 7 (equal weight)", "Magnificent 7 (cap weight)",
+                      "S&P 500 ex Magnificent 7 (cap weight)", "S&P 500 (^GSPC)"}

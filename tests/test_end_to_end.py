@@ -24,12 +24,15 @@ CONTRACT_COLUMNS = {
     "spread_1d leader_outperformed streak_sessions streak_start_date longest_since_date longest_since_sessions",
     "marts.fct_sector_returns": "sector date method proxy_ticker return_1d return_5d return_mtd return_ytd rank_1d",
     "marts.fct_sector_dispersion": "date method top_sector top_return_1d bottom_sector bottom_return_1d spread_1d",
-    "marts.fct_cohort_returns": "cohort date members return_1d_equal_weight return_ytd_equal_weight return_ytd_cap_weight",
+    "marts.fct_cohort_returns": "cohort date members return_1d_equal_weight return_ytd_equal_weight return_ytd_cap_weight "
+    "cohort_label cohort_size complement_of cap_weight_basis",
     "marts.fct_forward_pe": "universe as_of_date constituents coverage_pct forward_pe median_forward_pe "
     "relative_pe_vs_sp500 relative_pe_long_run_avg discount_vs_long_run_pct prior_peak_forward_pe prior_peak_date",
     "marts.fct_guidance_counts": "index_name fiscal_quarter negative_count positive_count total_count negative_share "
     "negative_avg_5y negative_avg_10y positive_avg_5y positive_avg_10y negative_lowest_since_quarter",
-    "marts.rotation_summary": "date source is_demo streak_sessions streak_start_date streak_longest_since_date",
+    "marts.rotation_summary": "date source is_demo streak_pair_id streak_leader_ticker streak_laggard_ticker streak_sessions "
+    "streak_start_date streak_longest_since_date headline_index_1_ticker headline_index_1_return_ytd cohort_id cohort_label "
+    "cohort_size cohort_members cohort_return_ytd_equal_weight cohort_complement_id laggard_forward_pe leader_forward_pe",
 }
 
 
@@ -154,9 +157,10 @@ def test_reference_data_figures(tmp_path, reference_data):
     rotation("run", "--source", "files", "--files", *files, warehouse=warehouse)
     summary = query(warehouse, "SELECT * FROM marts.rotation_summary WHERE date = '2026-01-16'").iloc[0]
     indices = pd.read_csv(reference_data / "indices_daily.csv", index_col=["ticker", "date"])["close"]
-    for ticker, prefix in [("^GSPC", "sp500"), ("^RUT", "russell2000"), ("^IXIC", "nasdaq")]:
-        assert summary[f"{prefix}_return_ytd"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2025-12-31"] - 1)
-        assert summary[f"{prefix}_return_5d"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2026-01-09"] - 1)
+    for ticker, position in [("^GSPC", 2), ("^RUT", 1), ("^IXIC", 3)]:
+        assert summary[f"headline_index_{position}_ticker"] == ticker
+        assert summary[f"headline_index_{position}_return_ytd"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2025-12-31"] - 1)
+        assert summary[f"headline_index_{position}_return_5d"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2026-01-09"] - 1)
     # ^RUT beat ^GSPC on each of the first 11 sessions of 2026 in this data.
     first = indices.loc["^RUT"].loc["2025-12-31":"2026-01-16"].pct_change().dropna() - indices.loc["^GSPC"].loc["2025-12-31":"2026-01-16"].pct_change().dropna()
     assert (first > 0).all() and len(first) == 11
@@ -177,19 +181,44 @@ def test_reference_data_figures(tmp_path, reference_data):
 def test_valuation_and_guidance_figures_in_the_summary_and_report(demo_warehouse):
     path, _ = demo_warehouse
     last = query(path, "SELECT * FROM marts.rotation_summary ORDER BY date DESC LIMIT 1").iloc[0]
-    for column in ("sp500_forward_pe", "sp500_prior_peak_forward_pe", "magnificent_7_forward_pe",
-                   "russell2000_relative_pe_vs_sp500", "russell2000_relative_pe_long_run_avg",
-                   "russell2000_discount_vs_long_run_pct", "guidance_fiscal_quarter", "guidance_negative_count",
+    for column in ("laggard_forward_pe", "laggard_prior_peak_forward_pe", "cohort_forward_pe", "cohort_complement_forward_pe",
+                   "leader_relative_pe", "leader_relative_pe_long_run_avg",
+                   "leader_discount_vs_long_run_pct", "guidance_fiscal_quarter", "guidance_negative_count",
                    "guidance_positive_count", "guidance_negative_avg_5y", "guidance_negative_avg_10y",
-                   "magnificent_7_return_ytd_cap_weight"):
+                   "cohort_return_ytd_cap_weight", "cohort_complement_return_ytd_cap_weight"):
         assert pd.notna(last[column]), column
+    # the roles of the default vars, with the seeds' labels
+    assert (last["streak_leader_ticker"], last["streak_laggard_ticker"], last["cohort_id"]) == ("^RUT", "^GSPC", "magnificent_7")
+    assert (last["streak_laggard_label"], last["cohort_label"], last["cohort_size"]) == ("S&P 500", "Magnificent 7", 7)
+    assert last["cohort_complement_label"] == "S&P 500 ex Magnificent 7" and last["guidance_index_label"] == "S&P 500"
     # the demo's story: a forward P/E near its 2021 peak, small caps at a discount to their long-run relative P/E
-    assert str(last["sp500_prior_peak_date"])[:4] == "2021"
-    assert abs(last["sp500_forward_pe"] / last["sp500_prior_peak_forward_pe"] - 1) < 0.05
-    assert last["russell2000_discount_vs_long_run_pct"] < -0.2
+    assert str(last["laggard_prior_peak_date"])[:4] == "2021"
+    assert abs(last["laggard_forward_pe"] / last["laggard_prior_peak_forward_pe"] - 1) < 0.05
+    assert last["leader_discount_vs_long_run_pct"] < -0.2
     quarters = query(path, "SELECT count(*) AS n FROM marts.fct_guidance_counts WHERE index_name = 'sp500'")["n"][0]
     assert quarters >= 48  # at least 12 years of quarters
     report = rotation("report", warehouse=path).stdout
-    for label in ("S&P 500 forward P/E", "prior peak", "Magnificent 7 / rest", "Russell 2000 P/E relative",
-                  "EPS guidance for", "5-year / 10-year average", "lowest since"):
+    for label in ("S&P 500 forward P/E", "prior peak", "Magnificent 7 / rest of the S&P 500", "Russell 2000 P/E relative to the S&P 500",
+                  "S&P 500 EPS guidance for", "5-year / 10-year average", "lowest since", "(7 of 7 members with data)",
+                  "S&P 500 ex Magnificent 7 YTD, cap weight"):
         assert label in report, label
+
+
+def test_the_rest_of_the_index_without_the_cohort(demo_warehouse):
+    """The demo prices no S&P 500 member but the Magnificent 7: the complement says so (members 0) and its
+    cap weight is the index less the cohort, weighted by their caps at the previous year's last close."""
+    path, _ = demo_warehouse
+    rest = query(path, "SELECT * FROM marts.fct_cohort_returns WHERE cohort = 'sp500_ex_magnificent_7' AND date = '2026-11-20'").iloc[0]
+    assert rest["members"] == 0 and pd.isna(rest["return_ytd_equal_weight"])
+    assert rest["cohort_size"] == 493 and rest["complement_of"] == "magnificent_7"
+    cohort = query(path, "SELECT * FROM marts.fct_cohort_returns WHERE cohort = 'magnificent_7' AND date = '2026-11-20'").iloc[0]
+    index_ytd = query(path, "SELECT return_ytd FROM marts.fct_returns_daily WHERE ticker = '^GSPC' AND date = '2026-11-20'")["return_ytd"][0]
+    caps = query(path, """
+        SELECT sum(v.market_cap) AS index_cap,
+               sum(v.market_cap) FILTER (WHERE m.ticker IN ('AAPL', 'MSFT', 'GOOGL', 'AMZN', 'NVDA', 'META', 'TSLA')) AS cohort_cap
+        FROM raw.index_membership AS m
+        JOIN raw.valuation_snapshots AS v ON v.ticker = m.ticker AND v.as_of_date = m.as_of_date
+        WHERE m.index_name = 'sp500' AND m.as_of_date = '2025-12-31'""").iloc[0]
+    share = caps["cohort_cap"] / caps["index_cap"]
+    assert 0 < share < 1
+    assert share * cohort["return_ytd_cap_weight"] + (1 - share) * rest["return_ytd_cap_weight"] == pytest.approx(index_ytd)

@@ -10,11 +10,13 @@ The first observed run (12-27..12-30) may have begun before the data: it counts 
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pandas as pd
 import pytest
 
+from orchestration import config
 from tests.conftest import delete_price, load_prices, query, run_dbt
 
 D = date.fromisoformat
@@ -159,11 +161,54 @@ def test_summary_and_dimension(warehouse):
     row = query(warehouse, "SELECT * FROM marts.rotation_summary WHERE date = '2025-01-13'").iloc[0]
     assert not row["is_demo"] and row["source"] == "files"
     assert row["streak_sessions"] == 4 and row["streak_start_date"].date() == D("2025-01-06")
-    assert row["russell2000_return_ytd"] == pytest.approx(106 / 101 - 1)
-    assert row["sp500_return_ytd"] == 0
+    assert (row["streak_leader_ticker"], row["streak_laggard_ticker"]) == ("^RUT", "^GSPC")
+    assert (row["headline_index_1_ticker"], row["headline_index_1_label"]) == ("^RUT", "Russell 2000")
+    assert row["headline_index_1_return_ytd"] == pytest.approx(106 / 101 - 1)
+    assert (row["headline_index_2_ticker"], row["headline_index_2_return_ytd"]) == ("^GSPC", 0)
+    assert (row["cohort_id"], row["cohort_label"], row["cohort_size"]) == ("magnificent_7", "Magnificent 7", 7)
     tickers = query(warehouse, "SELECT ticker, in_universe, cohorts, sessions FROM marts.dim_tickers").set_index("ticker")
     assert tickers.loc["AAPL", "cohorts"] == "magnificent_7" and tickers.loc["AAPL", "sessions"] == 2
     assert tickers.loc["ASML", "sessions"] == 0 and bool(tickers.loc["ASML", "in_universe"])
+
+
+
+def test_the_summary_follows_the_vars_and_the_seeds(warehouse, tmp_path, monkeypatch):
+    """Another pair, cohort, guidance index and headline order: labels and tickers follow, nothing keeps an old name."""
+    copy = tmp_path / "other.duckdb"
+    shutil.copy(warehouse, copy)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(config.SEEDS_DIR, seeds)
+    tickers = pd.read_csv(seeds / "universe_tickers.csv", dtype=str, keep_default_na=False)
+    tickers["headline_order"] = tickers["ticker"].map({"^GSPC": "1", "^RUT": "2"}).fillna("")
+    tickers.to_csv(seeds / "universe_tickers.csv", index=False)
+    with open(seeds / "universe_pairs.csv", "a") as out:
+        out.write("large_vs_small,^GSPC,^RUT,S&P 500 vs Russell 2000\n")
+    with open(seeds / "universe_cohorts.csv", "a") as out:
+        out.write("two_giants,Two giants,sp500\n")
+    with open(seeds / "universe_cohort_members.csv", "a") as out:
+        out.write("two_giants,AAPL\ntwo_giants,MSFT\n")
+    monkeypatch.setenv("ROTATION_DBT_SEEDS", str(seeds))
+    run_dbt(copy, "build", "--full-refresh", "--select", "universe_tickers universe_pairs universe_cohorts universe_cohort_members "
+            "int_pair_sessions fct_relative_streaks fct_cohort_returns rotation_summary",
+            "--vars", "{summary_pair_id: large_vs_small, summary_cohort: two_giants, summary_guidance_index: russell2000}")
+    summary = query(copy, "SELECT * FROM marts.rotation_summary ORDER BY date").set_index("date")
+    row = summary.loc[pd.Timestamp("2025-01-02")]
+    assert (row["streak_pair_id"], row["streak_pair_label"]) == ("large_vs_small", "S&P 500 vs Russell 2000")
+    assert (row["streak_leader_ticker"], row["streak_leader_label"]) == ("^GSPC", "S&P 500")
+    assert (row["streak_laggard_ticker"], row["streak_laggard_label"]) == ("^RUT", "Russell 2000")
+    # ^RUT fell on 12-31 (a one-session run of ^GSPC) and rose on 01-02
+    assert summary.loc[pd.Timestamp("2024-12-31"), "streak_sessions"] == 1 and row["streak_sessions"] == 0
+    assert (row["headline_index_1_ticker"], row["headline_index_1_return_ytd"]) == ("^GSPC", 0)
+    assert (row["headline_index_2_ticker"], row["headline_index_2_label"]) == ("^RUT", "Russell 2000")
+    assert row["headline_index_2_return_ytd"] == pytest.approx(102 / 101 - 1)
+    assert summary["headline_index_3_ticker"].isna().all() and summary["headline_index_3_return_ytd"].isna().all()
+    # the cohort: AAPL +10 %, MSFT -5 % YTD
+    assert (row["cohort_id"], row["cohort_label"], row["cohort_size"], row["cohort_members"]) == ("two_giants", "Two giants", 2, 2)
+    assert row["cohort_return_ytd_equal_weight"] == pytest.approx((0.10 - 0.05) / 2)
+    assert (row["cohort_parent_ticker"], row["cohort_complement_id"]) == ("^GSPC", "sp500_ex_two_giants")
+    assert (row["guidance_index_name"], row["guidance_index_label"]) == ("russell2000", "Russell 2000")
+    # no valuations here, and no relative P/E claimed against a laggard that is not its reference
+    assert summary[["laggard_forward_pe", "leader_relative_pe"]].isna().all().all()
 
 
 def test_incremental_refresh_matches_a_full_rebuild(tmp_path):

@@ -17,13 +17,14 @@ from dagster_duckdb import DuckDBResource
 from orchestration import config as settings
 from orchestration.defs.prices import PRICES_KEY
 from orchestration.extract import ishares
-from orchestration.extract.demo_valuations import MAGNIFICENT_7_SHARES, DemoValuations
+from orchestration.extract.demo_valuations import DemoValuations
 from orchestration.extract.valuation_files import read_table_file
 from orchestration.extract.yahoo_valuations import YahooInfoSource
 from orchestration.land.guidance_landing import process_landing_folder
 from orchestration.land.quarantine import quarantine_file
 from orchestration.land.raw_prices import MixedSourceError, ensure_raw_schema
 from orchestration.land.raw_tables import Counts, now_utc, upsert_rows
+from orchestration.universe import load_universe
 
 MEMBERSHIP_KEY = dg.AssetKey(["raw", "index_membership"])
 VALUATIONS_KEY = dg.AssetKey(["raw", "valuation_snapshots"])
@@ -44,7 +45,9 @@ def resolve_valuation_source(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _demo_closes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    tickers = ["^GSPC", "^RUT", *MAGNIFICENT_7_SHARES]
+    """Demo closes of the universe's indices and cohort members: what the demo valuations are priced on."""
+    universe = load_universe()
+    tickers = universe.index_tickers + universe.cohort_tickers
     return con.execute(
         "SELECT date, ticker, close FROM raw.prices_daily WHERE source = 'demo' AND list_contains(?, ticker)", [tickers]
     ).df()
@@ -109,7 +112,8 @@ def raw_valuations(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
                 "SELECT DISTINCT ticker FROM raw.index_membership WHERE as_of_date = "
                 "(SELECT max(as_of_date) FROM raw.index_membership m2 WHERE m2.index_name = raw.index_membership.index_name) ORDER BY 1"
             ).fetchall()]
-            info = YahooInfoSource(tickers + [t for t in MAGNIFICENT_7_SHARES if t not in tickers], pause=settings.yahoo_info_pause())
+            cohorts = load_universe().cohort_tickers  # cohort members outside the downloaded indices too
+            info = YahooInfoSource(tickers + [t for t in cohorts if t not in tickers], pause=settings.yahoo_info_pause())
             info.already_have = _stored_today(con, info.as_of)
             stored = Counts()
 

@@ -1,6 +1,7 @@
 """The dashboard's queries: plain selections from the marts of the serving snapshot.
 
-Every figure is computed by dbt; this module only picks rows and columns.
+Every figure is computed by dbt; this module only picks rows and columns. What is headlined (the
+pair, the indices, the cohort) is whatever marts.rotation_summary says: pass its row.
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-STREAK_PAIR = "russell2000_vs_sp500"
-YTD_INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^IXIC": "NASDAQ Composite"}
-COHORT = "magnificent_7"
-# "The rest" of the market next to the Mag 7: the cap-weighted and the equal-weighted S&P 500.
-BROAD_MARKET = {"^GSPC": "S&P 500 (^GSPC)", "RSP": "S&P 500 equal weight (RSP)"}
+HEADLINE_POSITIONS = (1, 2, 3)
 SECTOR_METHOD = "etf"
 FORWARD_PE = "fct_forward_pe"
 GUIDANCE = "fct_guidance_counts"
@@ -49,7 +46,13 @@ def summary_row(con: duckdb.DuckDBPyConnection, on: date) -> dict | None:
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
-def streak_history(con: duckdb.DuckDBPyConnection, start: date, end: date, pair_id: str = STREAK_PAIR) -> pd.DataFrame:
+def headline_indices(s: dict) -> dict[str, str]:
+    """Ticker -> label of the summary row's headline indices, in their order."""
+    tickers = {s[f"headline_index_{p}_ticker"]: s[f"headline_index_{p}_label"] for p in HEADLINE_POSITIONS}
+    return {ticker: label for ticker, label in tickers.items() if isinstance(ticker, str)}
+
+
+def streak_history(con: duckdb.DuckDBPyConnection, start: date, end: date, pair_id: str) -> pd.DataFrame:
     return _frame(con, """
         SELECT date, streak_sessions, streak_start_date, longest_since_date, longest_since_sessions, spread_1d
         FROM marts.fct_relative_streaks
@@ -57,14 +60,13 @@ def streak_history(con: duckdb.DuckDBPyConnection, start: date, end: date, pair_
         ORDER BY date""", [pair_id, start, end])
 
 
-def ytd_lines(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
-    """return_ytd of the three indices from the start of `on`'s year up to `on`."""
-    return _frame(con, f"""
+def ytd_lines(con: duckdb.DuckDBPyConnection, on: date, tickers: list[str]) -> pd.DataFrame:
+    """return_ytd of `tickers` from the start of `on`'s year up to `on`."""
+    return _frame(con, """
         SELECT date, ticker, return_ytd
         FROM marts.fct_returns_daily
-        WHERE ticker IN ({', '.join('?' for _ in YTD_INDICES)})
-          AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
-        ORDER BY date, ticker""", [*YTD_INDICES, on, on])
+        WHERE list_contains(?, ticker) AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
+        ORDER BY date, ticker""", [tickers, on, on])
 
 
 def sector_returns(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
@@ -83,22 +85,25 @@ def sector_dispersion(con: duckdb.DuckDBPyConnection, start: date, end: date) ->
         ORDER BY date""", [SECTOR_METHOD, start, end])
 
 
-def cohort_vs_market(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
-    """YTD of the Mag 7 (equal and cap weight) beside the broad market, one row per date and series."""
-    return _frame(con, f"""
-        SELECT date, 'Magnificent 7 (equal weight)' AS series, return_ytd_equal_weight AS return_ytd
-        FROM marts.fct_cohort_returns
-        WHERE cohort = ? AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
-        UNION ALL
-        SELECT date, 'Magnificent 7 (cap weight)', return_ytd_cap_weight
-        FROM marts.fct_cohort_returns
-        WHERE cohort = ? AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ? AND return_ytd_cap_weight IS NOT NULL
-        UNION ALL
-        SELECT r.date, CASE r.ticker {' '.join(f"WHEN '{t}' THEN '{label}'" for t, label in BROAD_MARKET.items())} END, r.return_ytd
-        FROM marts.fct_returns_daily AS r
-        WHERE r.ticker IN ({', '.join('?' for _ in BROAD_MARKET)})
-          AND r.date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
-        ORDER BY date, series""", [COHORT, on, on, COHORT, on, on, *BROAD_MARKET, on, on])
+def cohort_vs_market(con: duckdb.DuckDBPyConnection, on: date, s: dict) -> pd.DataFrame:
+    """YTD of the summary's cohort and of its complement (equal and cap weight, where known) beside the
+    cohort's parent index, one row per date and series; labels from the marts."""
+    return _frame(con, """
+        WITH series AS (
+            SELECT date, cohort_label || ' (equal weight)' AS series, return_ytd_equal_weight AS return_ytd
+            FROM marts.fct_cohort_returns WHERE cohort IN (?, ?)
+            UNION ALL
+            SELECT date, cohort_label || ' (cap weight)', return_ytd_cap_weight
+            FROM marts.fct_cohort_returns WHERE cohort IN (?, ?)
+            UNION ALL
+            SELECT date, ? || ' (' || ticker || ')', return_ytd
+            FROM marts.fct_returns_daily WHERE ticker = ?
+        )
+        SELECT * FROM series
+        WHERE return_ytd IS NOT NULL AND date BETWEEN make_date(year(?::DATE), 1, 1) AND ?
+        ORDER BY date, series""",
+        [s["cohort_id"], s["cohort_complement_id"], s["cohort_id"], s["cohort_complement_id"],
+         s["cohort_parent_label"], s["cohort_parent_ticker"], on, on])
 
 
 def forward_pe(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
@@ -130,14 +135,15 @@ def panel_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
     if on is None:
         return {"headline": 0}
     start = date(on.year - 1, on.month, 1)
+    s = summary_row(con, on)
     pe, guidance = forward_pe(con, on), guidance_counts(con)
     return {
-        "headline": 1 if summary_row(con, on) else 0,
-        "streak_history": len(streak_history(con, start, on)),
-        "ytd_lines": len(ytd_lines(con, on)),
+        "headline": 1 if s else 0,
+        "streak_history": len(streak_history(con, start, on, s["streak_pair_id"])),
+        "ytd_lines": len(ytd_lines(con, on, list(headline_indices(s)))),
         "sector_returns": len(sector_returns(con, on)),
         "sector_dispersion": len(sector_dispersion(con, start, on)),
-        "cohort_vs_market": len(cohort_vs_market(con, on)),
+        "cohort_vs_market": len(cohort_vs_market(con, on, s)),
         "forward_pe": None if pe is None else len(pe),
         "guidance_counts": None if guidance is None else len(guidance),
     }

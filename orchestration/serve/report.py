@@ -37,25 +37,26 @@ def times(value: float | None) -> str:
 
 
 def _valuation_rows(s: dict) -> list[tuple[str, str]]:
-    if s.get("sp500_forward_pe") is None:
-        return [("Forward P/E", "n/a (no valuation snapshots loaded)")]
-    coverage = s["sp500_forward_pe_coverage_pct"]
+    laggard, leader = s["streak_laggard_label"], s["streak_leader_label"]
+    if s.get("laggard_forward_pe") is None:
+        return [("Forward P/E", f"n/a (no valuation snapshots of the {laggard or 'laggard'} loaded)")]
+    coverage = s["laggard_forward_pe_coverage_pct"]
     rows = [
-        (f"S&P 500 forward P/E (as of {s['forward_pe_as_of_date']})",
-         f"{times(s['sp500_forward_pe'])} ({coverage * 100:.0f} % of market cap with positive forward EPS)"),
-        ("S&P 500 prior peak (over a year earlier)",
-         f"{times(s['sp500_prior_peak_forward_pe'])} on {s['sp500_prior_peak_date']}" if s["sp500_prior_peak_date"] else "n/a"),
-        ("Magnificent 7 / rest of the S&P 500 forward P/E",
-         f"{times(s['magnificent_7_forward_pe'])} / {times(s['sp500_ex_magnificent_7_forward_pe'])}"),
-        ("Russell 2000 forward P/E", times(s["russell2000_forward_pe"])),
+        (f"{laggard} forward P/E (as of {s['forward_pe_as_of_date']})",
+         f"{times(s['laggard_forward_pe'])} ({coverage * 100:.0f} % of market cap with positive forward EPS)"),
+        (f"{laggard} prior peak (over a year earlier)",
+         f"{times(s['laggard_prior_peak_forward_pe'])} on {s['laggard_prior_peak_date']}" if s["laggard_prior_peak_date"] else "n/a"),
+        (f"{s['cohort_label']} / rest of the {s['cohort_parent_label']} forward P/E",
+         f"{times(s['cohort_forward_pe'])} / {times(s['cohort_complement_forward_pe'])}"),
+        (f"{leader} forward P/E", times(s["leader_forward_pe"])),
     ]
-    relative = s["russell2000_relative_pe_vs_sp500"]
+    relative = s["leader_relative_pe"]
     if relative is not None:
-        average = s["russell2000_relative_pe_long_run_avg"]
-        discount = s["russell2000_discount_vs_long_run_pct"]
-        rows.append(("Russell 2000 P/E relative to the S&P 500", f"{relative:.2f}"))
+        average = s["leader_relative_pe_long_run_avg"]
+        discount = s["leader_discount_vs_long_run_pct"]
+        rows.append((f"{leader} P/E relative to the {laggard}", f"{relative:.2f}"))
         rows.append((
-            f"  vs its average since {s['russell2000_long_run_start_date']}",
+            f"  vs its average since {s['leader_relative_pe_long_run_start_date']}",
             f"{average:.2f}: {abs(discount) * 100:.1f} % {'discount' if discount < 0 else 'premium'}",
         ))
     return rows
@@ -67,7 +68,7 @@ def _guidance_rows(s: dict) -> list[tuple[str, str]]:
     basis = "classified events" if s["guidance_basis"] == "events" else "published count"
     since = s["guidance_negative_lowest_since_quarter"]
     return [
-        (f"S&P 500 EPS guidance for {s['guidance_fiscal_quarter']}",
+        (f"{s['guidance_index_label']} EPS guidance for {s['guidance_fiscal_quarter']}",
          f"{s['guidance_negative_count']} negative, {s['guidance_positive_count']} positive of "
          f"{s['guidance_total_count']} ({basis}, as of {s['guidance_as_of_date'] or 'an unstated date'})"),
         ("  negative: 5-year / 10-year average",
@@ -110,11 +111,15 @@ def render_report(s: dict, requested: date | None) -> Group:
     table.add_column("Figure")
     table.add_column("Value", justify="right")
     table.add_row(f"Streak {s['streak_pair_id']}", _streak_text(s))
-    for label, prefix in [("Russell 2000 (^RUT)", "russell2000"), ("S&P 500 (^GSPC)", "sp500"), ("NASDAQ Composite (^IXIC)", "nasdaq")]:
-        table.add_row(f"{label} YTD / 5-day", f"{pct(s[f'{prefix}_return_ytd'])} / {pct(s[f'{prefix}_return_5d'])}")
+    for position in (1, 2, 3):
+        ticker = s[f"headline_index_{position}_ticker"]
+        if ticker is not None:
+            table.add_row(f"{s[f'headline_index_{position}_label']} ({ticker}) YTD / 5-day",
+                          f"{pct(s[f'headline_index_{position}_return_ytd'])} / {pct(s[f'headline_index_{position}_return_5d'])}")
+    cohort = s["cohort_label"]
     table.add_row(
-        "Magnificent 7 YTD, equal weight",
-        f"{pct(s['magnificent_7_return_ytd_equal_weight'])} ({s['magnificent_7_members'] or 0} of 7 members with data)",
+        f"{cohort} YTD, equal weight",
+        f"{pct(s['cohort_return_ytd_equal_weight'])} ({s['cohort_members'] or 0} of {s['cohort_size']} members with data)",
     )
     if s["top_sector"] is not None:
         table.add_row("Best sector today", f"{s['top_sector']} {pct(s['top_sector_return_1d'])}")
@@ -122,9 +127,12 @@ def render_report(s: dict, requested: date | None) -> Group:
         table.add_row("Best minus worst", pct(s["sector_spread_1d"]))
     else:
         table.add_row("Sectors", "n/a (no sector ETF prices loaded)")
-    cap_weight = s.get("magnificent_7_return_ytd_cap_weight")
+    cap_weight = s.get("cohort_return_ytd_cap_weight")
     if cap_weight is not None:
-        table.add_row("Magnificent 7 YTD, cap weight", pct(cap_weight))
+        table.add_row(f"{cohort} YTD, cap weight", pct(cap_weight))
+    rest = s.get("cohort_complement_return_ytd_cap_weight")
+    if rest is not None:
+        table.add_row(f"{s['cohort_complement_label']} YTD, cap weight", pct(rest))
     for label, value in _valuation_rows(s) + _guidance_rows(s):
         table.add_row(label, value)
     parts.append(table)

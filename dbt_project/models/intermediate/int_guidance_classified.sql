@@ -14,32 +14,13 @@ with events as (
     from {{ ref('stg_guidance_events') }}
 ),
 
-snapshot_dates as (
-    select distinct index_name, as_of_date from {{ ref('stg_index_membership') }}
-),
-
-event_snapshot as (
-    select
-        events.ticker,
-        events.announced_date,
-        events.fiscal_quarter,
-        snapshot_dates.index_name,
-        coalesce(
-            max(snapshot_dates.as_of_date) filter (where snapshot_dates.as_of_date <= events.announced_date),
-            min(snapshot_dates.as_of_date)
-        ) as membership_date
-    from events
-    cross join snapshot_dates
-    group by all
-),
-
 members as (
-    select event_snapshot.*, membership.sector
-    from event_snapshot
-    inner join {{ ref('stg_index_membership') }} as membership
-        on membership.index_name = event_snapshot.index_name
-        and membership.as_of_date = event_snapshot.membership_date
-        and membership.ticker = event_snapshot.ticker
+    select events.ticker, events.announced_date, events.fiscal_quarter, membership.index_name, membership.sector
+    from events
+    inner join {{ ref('int_index_membership') }} as membership
+        on membership.ticker = events.ticker
+        and (membership.membership_date <= events.announced_date or membership.is_first_membership)
+        and (membership.next_membership_date is null or events.announced_date < membership.next_membership_date)
 )
 
 -- One row per event and index the company belongs to; index_name is null for a company in no loaded index.

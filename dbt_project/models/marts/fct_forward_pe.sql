@@ -13,27 +13,21 @@ snapshot_dates as (
     select distinct as_of_date from snapshots
 ),
 
-membership_dates as (
-    select distinct index_name, as_of_date as membership_date from {{ ref('stg_index_membership') }}
-),
-
-date_membership as (
-    select snapshot_dates.as_of_date, membership_dates.index_name, max(membership_dates.membership_date) as membership_date
-    from snapshot_dates
-    inner join membership_dates on membership_dates.membership_date <= snapshot_dates.as_of_date
-    group by all
-),
-
 index_members as (
-    select date_membership.index_name as universe, date_membership.as_of_date, membership.ticker
-    from date_membership
-    inner join {{ ref('stg_index_membership') }} as membership
-        on membership.index_name = date_membership.index_name
-        and membership.as_of_date = date_membership.membership_date
+    select membership.index_name as universe, snapshot_dates.as_of_date, membership.ticker
+    from snapshot_dates
+    inner join {{ ref('int_index_membership') }} as membership
+        on membership.membership_date <= snapshot_dates.as_of_date
+        and (membership.next_membership_date is null or snapshot_dates.as_of_date < membership.next_membership_date)
 ),
 
 cohort as (
     select ticker from {{ ref('universe_cohort_members') }} where cohort = '{{ cohort }}'
+),
+
+-- The cohort's parent index (universe_cohorts.parent_index): its other members are the complement.
+parent as (
+    select parent_index from {{ ref('universe_cohorts') }} where cohort = '{{ cohort }}'
 ),
 
 universe_members as (
@@ -42,9 +36,10 @@ universe_members as (
     select '{{ cohort }}' as universe, snapshot_dates.as_of_date, cohort.ticker
     from snapshot_dates cross join cohort
     union all
-    select 'sp500_ex_{{ cohort }}' as universe, as_of_date, ticker
+    select index_members.universe || '_ex_{{ cohort }}' as universe, index_members.as_of_date, index_members.ticker
     from index_members
-    where universe = 'sp500' and ticker not in (select ticker from cohort)
+    inner join parent on parent.parent_index = index_members.universe
+    where index_members.ticker not in (select ticker from cohort)
 ),
 
 constituents as (

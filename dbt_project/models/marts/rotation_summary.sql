@@ -1,6 +1,10 @@
--- One row per session with the headline figures.
+-- One row per session with the headline figures. What is headlined comes from the vars
+-- (summary_pair_id, summary_cohort, summary_guidance_index) and the universe seeds (labels, parent
+-- index, headline indices by universe_tickers.headline_order); columns are named by role.
 {% set pair_id = var('summary_pair_id') %}
 {% set cohort = var('summary_cohort') %}
+{% set guidance_index = var('summary_guidance_index') %}
+{% set headline_positions = [1, 2, 3] %}
 with sessions as (
     select
         date,
@@ -10,55 +14,118 @@ with sessions as (
     group by date
 ),
 
+tickers as (
+    select * from {{ ref('universe_tickers') }}
+),
+
+-- One row: the headlined choices with their tickers, labels and valuation universes.
+chosen as (
+    select
+        '{{ pair_id }}' as pair_id,
+        pairs.description as pair_label,
+        pairs.leader_ticker,
+        leader.name as leader_label,
+        leader.index_name as leader_universe,
+        pairs.laggard_ticker,
+        laggard.name as laggard_label,
+        laggard.index_name as laggard_universe,
+        '{{ cohort }}' as cohort_id,
+        cohorts.label as cohort_label,
+        (select count(*) from {{ ref('universe_cohort_members') }} where cohort = '{{ cohort }}') as cohort_size,
+        parent.ticker as cohort_parent_ticker,
+        parent.name as cohort_parent_label,
+        cohorts.parent_index || '_ex_{{ cohort }}' as cohort_complement_id,
+        complement_labels.cohort_label as cohort_complement_label,
+        '{{ guidance_index }}' as guidance_index_name,
+        guidance_index.name as guidance_index_label
+    from (select 1 as one) as single_row
+    left join {{ ref('universe_pairs') }} as pairs on pairs.pair_id = '{{ pair_id }}'
+    left join tickers as leader on leader.ticker = pairs.leader_ticker
+    left join tickers as laggard on laggard.ticker = pairs.laggard_ticker
+    left join {{ ref('universe_cohorts') }} as cohorts on cohorts.cohort = '{{ cohort }}'
+    left join tickers as parent on parent.index_name = cohorts.parent_index
+    left join tickers as guidance_index on guidance_index.index_name = '{{ guidance_index }}'
+    left join (
+        select distinct cohort, cohort_label from {{ ref('fct_cohort_returns') }}
+    ) as complement_labels on complement_labels.cohort = cohorts.parent_index || '_ex_{{ cohort }}'
+),
+
+headline as (
+    select
+        {%- for position in headline_positions %}
+        max(ticker) filter (where headline_order = {{ position }}) as headline_index_{{ position }}_ticker,
+        max(name) filter (where headline_order = {{ position }}) as headline_index_{{ position }}_label
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from tickers
+),
+
 streak as (
     select * from {{ ref('fct_relative_streaks') }} where pair_id = '{{ pair_id }}'
 ),
 
 indices as (
     select
-        date,
-        max(return_ytd) filter (where ticker = '^RUT') as russell2000_return_ytd,
-        max(return_5d) filter (where ticker = '^RUT') as russell2000_return_5d,
-        max(return_ytd) filter (where ticker = '^GSPC') as sp500_return_ytd,
-        max(return_5d) filter (where ticker = '^GSPC') as sp500_return_5d,
-        max(return_ytd) filter (where ticker = '^IXIC') as nasdaq_return_ytd,
-        max(return_5d) filter (where ticker = '^IXIC') as nasdaq_return_5d
-    from {{ ref('fct_returns_daily') }}
-    where ticker in ('^RUT', '^GSPC', '^IXIC')
-    group by date
+        returns.date,
+        {%- for position in headline_positions %}
+        max(returns.return_ytd) filter (where tickers.headline_order = {{ position }}) as headline_index_{{ position }}_return_ytd,
+        max(returns.return_5d) filter (where tickers.headline_order = {{ position }}) as headline_index_{{ position }}_return_5d
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('fct_returns_daily') }} as returns
+    inner join tickers on tickers.ticker = returns.ticker
+    where tickers.headline_order in ({{ headline_positions | join(', ') }})
+    group by returns.date
 ),
 
 cohort as (
     select * from {{ ref('fct_cohort_returns') }} where cohort = '{{ cohort }}'
 ),
 
+complement as (
+    select cohort_returns.*
+    from {{ ref('fct_cohort_returns') }} as cohort_returns
+    inner join chosen on chosen.cohort_complement_id = cohort_returns.cohort
+),
+
 sectors as (
     select * from {{ ref('fct_sector_dispersion') }} where method = 'etf'
 ),
 
--- Valuations: one row per snapshot date with the figures of each universe side by side.
+-- Valuations: one row per snapshot date with the figures of the pair's indices and the cohort side by side.
+-- fct_forward_pe measures relative P/E against the sp500 universe: the leader's relative figures
+-- are the pair's only when the laggard stands for that universe, so they are null otherwise.
 valuations as (
     select
-        as_of_date,
-        max(forward_pe) filter (where universe = 'sp500') as sp500_forward_pe,
-        max(coverage_pct) filter (where universe = 'sp500') as sp500_forward_pe_coverage_pct,
-        max(prior_peak_forward_pe) filter (where universe = 'sp500') as sp500_prior_peak_forward_pe,
-        max(prior_peak_date) filter (where universe = 'sp500') as sp500_prior_peak_date,
-        max(forward_pe) filter (where universe = '{{ cohort }}') as magnificent_7_forward_pe,
-        max(forward_pe) filter (where universe = 'sp500_ex_{{ cohort }}') as sp500_ex_magnificent_7_forward_pe,
-        max(forward_pe) filter (where universe = 'russell2000') as russell2000_forward_pe,
-        max(relative_pe_vs_sp500) filter (where universe = 'russell2000') as russell2000_relative_pe_vs_sp500,
-        max(relative_pe_long_run_avg) filter (where universe = 'russell2000') as russell2000_relative_pe_long_run_avg,
-        max(long_run_start_date) filter (where universe = 'russell2000') as russell2000_long_run_start_date,
-        max(discount_vs_long_run_pct) filter (where universe = 'russell2000') as russell2000_discount_vs_long_run_pct
-    from {{ ref('fct_forward_pe') }}
-    group by as_of_date
-    having max(forward_pe) filter (where universe = 'sp500') is not null
+        pe.as_of_date,
+        max(pe.forward_pe) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe,
+        max(pe.coverage_pct) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe_coverage_pct,
+        max(pe.prior_peak_forward_pe) filter (where pe.universe = chosen.laggard_universe) as laggard_prior_peak_forward_pe,
+        max(pe.prior_peak_date) filter (where pe.universe = chosen.laggard_universe) as laggard_prior_peak_date,
+        max(pe.forward_pe) filter (where pe.universe = chosen.cohort_id) as cohort_forward_pe,
+        max(pe.forward_pe) filter (where pe.universe = chosen.cohort_complement_id) as cohort_complement_forward_pe,
+        max(pe.forward_pe) filter (where pe.universe = chosen.leader_universe) as leader_forward_pe,
+        max(pe.relative_pe_vs_sp500) filter (
+            where pe.universe = chosen.leader_universe and chosen.laggard_universe = 'sp500'
+        ) as leader_relative_pe,
+        max(pe.relative_pe_long_run_avg) filter (
+            where pe.universe = chosen.leader_universe and chosen.laggard_universe = 'sp500'
+        ) as leader_relative_pe_long_run_avg,
+        max(pe.long_run_start_date) filter (
+            where pe.universe = chosen.leader_universe and chosen.laggard_universe = 'sp500'
+        ) as leader_relative_pe_long_run_start_date,
+        max(pe.discount_vs_long_run_pct) filter (
+            where pe.universe = chosen.leader_universe and chosen.laggard_universe = 'sp500'
+        ) as leader_discount_vs_long_run_pct
+    from {{ ref('fct_forward_pe') }} as pe
+    cross join chosen
+    group by pe.as_of_date
+    having max(pe.forward_pe) filter (where pe.universe = chosen.laggard_universe) is not null
 ),
 
--- Guidance: the S&P 500's quarter with the latest count already public on a date.
+-- Guidance: the headlined index's quarter with the latest count already public on a date.
 guidance as (
-    select * from {{ ref('fct_guidance_counts') }} where index_name = 'sp500'
+    select * from {{ ref('fct_guidance_counts') }} where index_name = '{{ guidance_index }}'
 ),
 
 guidance_by_date as (
@@ -76,22 +143,36 @@ select
     sessions.date,
     sessions.source,
     sessions.is_demo,
-    '{{ pair_id }}' as streak_pair_id,
+    chosen.pair_id as streak_pair_id,
+    chosen.pair_label as streak_pair_label,
+    chosen.leader_ticker as streak_leader_ticker,
+    chosen.leader_label as streak_leader_label,
+    chosen.laggard_ticker as streak_laggard_ticker,
+    chosen.laggard_label as streak_laggard_label,
     streak.leader_outperformed as streak_leader_outperformed,
     streak.spread_1d as streak_spread_1d,
     streak.streak_sessions,
     streak.streak_start_date,
     streak.longest_since_date as streak_longest_since_date,
     streak.longest_since_sessions as streak_longest_since_sessions,
-    indices.russell2000_return_ytd,
-    indices.russell2000_return_5d,
-    indices.sp500_return_ytd,
-    indices.sp500_return_5d,
-    indices.nasdaq_return_ytd,
-    indices.nasdaq_return_5d,
-    cohort.members as magnificent_7_members,
-    cohort.return_ytd_equal_weight as magnificent_7_return_ytd_equal_weight,
-    cohort.return_ytd_cap_weight as magnificent_7_return_ytd_cap_weight,
+    {%- for position in headline_positions %}
+    headline.headline_index_{{ position }}_ticker,
+    headline.headline_index_{{ position }}_label,
+    indices.headline_index_{{ position }}_return_ytd,
+    indices.headline_index_{{ position }}_return_5d,
+    {%- endfor %}
+    chosen.cohort_id,
+    chosen.cohort_label,
+    chosen.cohort_size,
+    cohort.members as cohort_members,
+    cohort.return_ytd_equal_weight as cohort_return_ytd_equal_weight,
+    cohort.return_ytd_cap_weight as cohort_return_ytd_cap_weight,
+    chosen.cohort_parent_ticker,
+    chosen.cohort_parent_label,
+    chosen.cohort_complement_id,
+    chosen.cohort_complement_label,
+    complement.members as cohort_complement_members,
+    complement.return_ytd_cap_weight as cohort_complement_return_ytd_cap_weight,
     sectors.top_sector,
     sectors.top_return_1d as top_sector_return_1d,
     sectors.bottom_sector,
@@ -99,17 +180,19 @@ select
     sectors.spread_1d as sector_spread_1d,
     -- Valuation and guidance figures: the latest as of the session (null before the first one).
     valuations.as_of_date as forward_pe_as_of_date,
-    valuations.sp500_forward_pe,
-    valuations.sp500_forward_pe_coverage_pct,
-    valuations.sp500_prior_peak_forward_pe,
-    valuations.sp500_prior_peak_date,
-    valuations.magnificent_7_forward_pe,
-    valuations.sp500_ex_magnificent_7_forward_pe,
-    valuations.russell2000_forward_pe,
-    valuations.russell2000_relative_pe_vs_sp500,
-    valuations.russell2000_relative_pe_long_run_avg,
-    valuations.russell2000_long_run_start_date,
-    valuations.russell2000_discount_vs_long_run_pct,
+    valuations.laggard_forward_pe,
+    valuations.laggard_forward_pe_coverage_pct,
+    valuations.laggard_prior_peak_forward_pe,
+    valuations.laggard_prior_peak_date,
+    valuations.cohort_forward_pe,
+    valuations.cohort_complement_forward_pe,
+    valuations.leader_forward_pe,
+    valuations.leader_relative_pe,
+    valuations.leader_relative_pe_long_run_avg,
+    valuations.leader_relative_pe_long_run_start_date,
+    valuations.leader_discount_vs_long_run_pct,
+    chosen.guidance_index_name,
+    chosen.guidance_index_label,
     guidance.fiscal_quarter as guidance_fiscal_quarter,
     guidance.basis as guidance_basis,
     guidance.as_of_date as guidance_as_of_date,
@@ -121,10 +204,13 @@ select
     guidance.positive_avg_5y as guidance_positive_avg_5y,
     guidance.negative_lowest_since_quarter as guidance_negative_lowest_since_quarter
 from sessions
-left join streak using (date)
-left join indices using (date)
-left join cohort using (date)
-left join sectors using (date)
+cross join chosen
+cross join headline
+left join streak on streak.date = sessions.date
+left join indices on indices.date = sessions.date
+left join cohort on cohort.date = sessions.date
+left join complement on complement.date = sessions.date
+left join sectors on sectors.date = sessions.date
 asof left join valuations on sessions.date >= valuations.as_of_date
 asof left join guidance_latest on sessions.date >= guidance_latest.available_date
 left join guidance on guidance.quarter_number = guidance_latest.quarter_number
