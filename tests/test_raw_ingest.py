@@ -337,3 +337,135 @@ def test_each_ticker_starts_where_its_own_history_ends(tmp_path):
         "SPY": date(2024, 12, 23), "QQQ": date(2024, 12, 20), "IWM": date(1985, 1, 1),
     }
 
+
+# --- the one upsert on the other raw tables, and the load log ----------------------------------
+
+COUNTS_COLUMNS = ["index_name", "fiscal_quarter", "as_of_date", "negative_count", "positive_count", "total_count", "source_url"]
+
+
+def published(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COUNTS_COLUMNS)
+
+
+def log_rows(con) -> list[tuple]:
+    return con.execute(
+        "SELECT seq, load_id, table_name, partition_value, inserted, updated, deleted, changed_from, changed_to, "
+        "deleted_from, deleted_to, deleted_reason, ingested_at FROM raw.load_log ORDER BY seq, partition_value"
+    ).fetchall()
+
+
+def test_upsert_of_a_table_with_a_nullable_key(con):
+    q4, undated = ("sp500", "2024Q4", date(2024, 12, 20), 100, 50, 200, None), ("sp500", "2024Q4", None, 90, 40, 180, None)
+    first = upsert(con, "raw.guidance_counts", published([q4, undated]), "files", ingested_at=FIRST_RUN, load_id="a")
+    assert first == LoadCounts(inserted=2)
+
+    # The undated count is revised (a null key matches the stored null), Q1 is new, Q4 is as stored.
+    revised = (*undated[:3], 91, *undated[4:])
+    q1 = ("sp500", "2025Q1", date(2025, 3, 14), 110, 45, 220, "https://example.org/q1")
+    second = upsert(con, "raw.guidance_counts", published([q4, revised, q1]), "files", ingested_at=SECOND_RUN, load_id="b")
+    assert second == LoadCounts(inserted=1, updated=1, unchanged=1)
+    assert str(second) == "1 rows inserted, 1 updated, 1 unchanged"
+    stored = con.execute(
+        "SELECT fiscal_quarter, as_of_date, negative_count, source_url, source, ingested_at FROM raw.guidance_counts "
+        "ORDER BY fiscal_quarter, as_of_date NULLS FIRST"
+    ).fetchall()
+    assert stored == [
+        ("2024Q4", None, 91, None, "files", SECOND_RUN),
+        ("2024Q4", date(2024, 12, 20), 100, None, "files", FIRST_RUN),  # unchanged: its stamp stays
+        ("2025Q1", date(2025, 3, 14), 110, "https://example.org/q1", "files", SECOND_RUN),
+    ]
+
+    # The same load again changes nothing and records nothing.
+    assert upsert(con, "raw.guidance_counts", published([q4, revised, q1]), "files", load_id="c") == LoadCounts(unchanged=3)
+    # A table without a partition has one log row per upsert; the date range leaves the undated row out.
+    assert log_rows(con) == [
+        (1, "a", "raw.guidance_counts", None, 2, 0, 0, date(2024, 12, 20), date(2024, 12, 20), None, None, None, FIRST_RUN),
+        (2, "b", "raw.guidance_counts", None, 1, 1, 0, date(2025, 3, 14), date(2025, 3, 14), None, None, None, SECOND_RUN),
+    ]
+
+
+def test_real_rows_replace_a_tables_demo_rows_and_the_demo_refuses_real_ones(con):
+    def snapshot_rows(*rows):
+        return pd.DataFrame(rows, columns=["ticker", "as_of_date", "market_cap", "shares_outstanding", "forward_eps",
+                                           "trailing_eps", "forward_pe", "trailing_pe", "sector", "industry"])
+
+    demo = snapshot_rows(("LC001", date(2025, 1, 31), 1e9, 1e7, 5.0, 4.0, 20.0, 25.0, "Technology", "Software"),
+                         ("LC002", date(2025, 2, 28), 2e9, 2e7, 5.0, 4.0, 20.0, 25.0, "Energy", "Oil"))
+    assert upsert(con, "raw.valuation_snapshots", demo, "demo", ingested_at=FIRST_RUN) == LoadCounts(inserted=2)
+    real = snapshot_rows(("AAPL", date(2025, 3, 31), 3e12, 1.5e10, 7.0, 6.0, 30.0, 35.0, "Technology", "Hardware"))
+    counts = upsert(con, "raw.valuation_snapshots", real.assign(source_file="v.csv"), "files", ingested_at=SECOND_RUN)
+    assert counts == LoadCounts(inserted=1, deleted=2)
+    assert con.execute("SELECT ticker, source, source_file FROM raw.valuation_snapshots").fetchall() == [
+        ("AAPL", "files", "v.csv")
+    ]
+    # Writes and deletions of one upsert of an unpartitioned table are one log row.
+    assert log_rows(con)[-1][2:] == (
+        "raw.valuation_snapshots", None, 1, 0, 2, date(2025, 3, 31), date(2025, 3, 31), date(2025, 1, 31),
+        date(2025, 2, 28), "demo data replaced by real data", SECOND_RUN,
+    )
+    with pytest.raises(MixedSourceError, match="raw.valuation_snapshots holds 1 rows of real data"):
+        upsert(con, "raw.valuation_snapshots", demo, "demo")
+    with pytest.raises(ValueError, match="no partition column"):
+        upsert(con, "raw.valuation_snapshots", real, "files", replace=["AAPL"])
+
+
+def test_the_log_has_a_row_per_ticker_with_what_each_inserted_changed_and_deleted(con):
+    prices = frame_of([
+        ("SPY", date(2025, 1, 2), 1, 1, 1, 100.0, 100.0, 10, "files"),
+        ("SPY", date(2025, 1, 3), 1, 1, 1, 101.0, 101.0, 10, "files"),
+        ("SPY", date(2025, 1, 6), 1, 1, 1, 102.0, 102.0, 10, "files"),
+        ("QQQ", date(2025, 1, 3), 1, 1, 1, 500.0, 500.0, 10, "files"),
+    ])
+    upsert(con, PRICES.name, prices, "files", ingested_at=FIRST_RUN, load_id="first")
+    # SPY's new history: 01-02 gone, 01-03 revised, 01-06 as stored, 01-07 new. QQQ: one new session.
+    second = frame_of([
+        ("SPY", date(2025, 1, 3), 1, 1, 1, 101.5, 101.5, 10, "files"),
+        ("SPY", date(2025, 1, 6), 1, 1, 1, 102.0, 102.0, 10, "files"),
+        ("SPY", date(2025, 1, 7), 1, 1, 1, 103.0, 103.0, 10, "files"),
+        ("QQQ", date(2025, 1, 6), 1, 1, 1, 505.0, 505.0, 10, "files"),
+    ])
+    counts = upsert(con, PRICES.name, second, "files", ingested_at=SECOND_RUN, load_id="second", replace=["SPY"])
+    assert counts == LoadCounts(inserted=2, updated=1, unchanged=1, deleted=1)
+    assert counts + LoadCounts(inserted=1, unchanged=2) == LoadCounts(inserted=3, updated=1, unchanged=3, deleted=1)
+    assert log_rows(con) == [
+        (1, "first", "raw.prices_daily", "QQQ", 1, 0, 0, date(2025, 1, 3), date(2025, 1, 3), None, None, None, FIRST_RUN),
+        (1, "first", "raw.prices_daily", "SPY", 3, 0, 0, date(2025, 1, 2), date(2025, 1, 6), None, None, None, FIRST_RUN),
+        (2, "second", "raw.prices_daily", "QQQ", 1, 0, 0, date(2025, 1, 6), date(2025, 1, 6), None, None, None, SECOND_RUN),
+        (2, "second", "raw.prices_daily", "SPY", 1, 1, 1, date(2025, 1, 3), date(2025, 1, 7), date(2025, 1, 2),
+         date(2025, 1, 2), "history rewritten by the source", SECOND_RUN),
+    ]
+    changes = latest_load_changes(con)
+    assert [(t, d.date()) for t, d in changes.itertuples(index=False)] == [("QQQ", date(2025, 1, 6)), ("SPY", date(2025, 1, 2))]
+
+
+def test_an_older_warehouses_load_records_move_into_the_log(con):
+    """raw.price_loads and raw.price_deletions (before the load log) become log rows once, then go."""
+    prices = frame_of([
+        ("SPY", date(2025, 1, 2), 1, 1, 1, 100.0, 100.0, 10, "files"),
+        ("SPY", date(2025, 1, 3), 1, 1, 1, 101.0, 101.0, 10, "files"),
+        ("QQQ", date(2025, 1, 3), 1, 1, 1, 500.0, 500.0, 10, "files"),
+    ])
+    upsert(con, PRICES.name, prices, "files", ingested_at=FIRST_RUN)
+    con.execute("DELETE FROM raw.load_log")
+    con.execute("UPDATE raw.prices_daily SET ingested_at = ? WHERE ticker = 'QQQ'", [SECOND_RUN])
+    con.execute("""
+        CREATE TABLE raw.price_deletions (ticker VARCHAR, from_date DATE, rows_deleted BIGINT, reason VARCHAR, deleted_at TIMESTAMP);
+        CREATE TABLE raw.price_loads (seq BIGINT, load_id VARCHAR, ingested_at TIMESTAMP, rows_written BIGINT,
+                                      removed STRUCT(ticker VARCHAR, first_date DATE)[]);
+    """)
+    con.execute("INSERT INTO raw.price_deletions VALUES ('IWM', '2024-12-30', 4, 'history rewritten by the source', ?)", [SECOND_RUN])
+    con.execute("INSERT INTO raw.price_loads VALUES (1, 'run-2', ?, 1, [{'ticker': 'IWM', 'first_date': DATE '2024-12-30'}])",
+                [SECOND_RUN])
+
+    last_session_per_ticker(con, "files", ["SPY"])  # any use of the raw layer moves them
+    last_session_per_ticker(con, "files", ["SPY"])  # ... once
+    assert log_rows(con) == [
+        (1, "before-load-log", "raw.prices_daily", "SPY", 0, 2, 0, date(2025, 1, 2), date(2025, 1, 3), None, None, None,
+         FIRST_RUN),
+        (2, "run-2", "raw.prices_daily", "IWM", 0, 0, 4, None, None, date(2024, 12, 30), None,
+         "history rewritten by the source", SECOND_RUN),
+        (2, "run-2", "raw.prices_daily", "QQQ", 0, 1, 0, date(2025, 1, 3), date(2025, 1, 3), None, None, None, SECOND_RUN),
+    ]
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('price_loads', 'price_deletions')").fetchone() == (0,)
+    changes = latest_load_changes(con)
+    assert [(t, d.date()) for t, d in changes.itertuples(index=False)] == [("IWM", date(2024, 12, 30)), ("QQQ", date(2025, 1, 3))]
