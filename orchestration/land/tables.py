@@ -8,7 +8,7 @@ date column whose range a load log row reports, and the partition (if any) the l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -78,7 +78,7 @@ RAW_TABLES: dict[str, RawTable] = {
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
