@@ -21,7 +21,7 @@ from bench.scale_market import INDEX_TICKER, PAIR_SUFFIX, ScaleSpec, load_market
 from orchestration import config
 from orchestration.extract.base import PriceBatch
 from orchestration.land.prices import ingest_price_batches
-from orchestration.land.raw_prices import new_load_id
+from orchestration.land.upsert import new_load_id
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 INGEST_CHUNK_ROWS = 2_000_000

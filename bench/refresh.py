@@ -12,7 +12,7 @@ from bench.scale_market import ScaleMarketSource
 from orchestration.cli import execute_job
 from orchestration.defs.resources import PriceSources
 from orchestration.extract.base import PriceFetch
-from orchestration.land.raw_prices import last_session_per_ticker
+from orchestration.land.prices import last_session_per_ticker
 
 
 class ScaleMarketPrices(PriceSources):

@@ -105,7 +105,7 @@ def _echo_ingest_counts(meta: dict) -> None:
     click.echo(f"raw.prices_daily: {counts}; {meta['ticker_count']} tickers, {meta['first_date']} to {meta['last_date']}")
     if meta.get("tickers_refetched"):
         click.echo(f"whole history fetched again and replaced (the source rewrote past prices): {meta['tickers_refetched']}; "
-                   f"{meta['rows_removed_by_replace']} stored rows the source no longer has were removed")
+                   f"{meta['rows_deleted']} stored rows the source no longer has were removed")
 
 
 @contextmanager

@@ -18,7 +18,8 @@ from yahoo_stub import stand_in_for_yahoo
 from orchestration.config import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV
 from orchestration.defs.resources import dbt_executable
 from orchestration.extract.yahoo import yahoo_base_urls
-from orchestration.land.raw_prices import delete_logged, upsert_prices
+from orchestration.land.tables import PRICES
+from orchestration.land.upsert import upsert
 
 REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
 
@@ -35,14 +36,18 @@ def prices_frame(rows: list[tuple], source: str = "files") -> pd.DataFrame:
 
 def load_prices(warehouse: Path, rows: list[tuple], source: str = "files") -> None:
     with duckdb.connect(str(warehouse)) as con:
-        upsert_prices(con, prices_frame(rows, source), source, datetime.now())
+        upsert(con, PRICES.name, prices_frame(rows, source), source, ingested_at=datetime.now())
 
 
 def delete_price(warehouse: Path, ticker: str, day: str) -> None:
-    """Delete one stored price the way the ingest does, recorded in raw.price_deletions."""
+    """Delete one stored price the way the ingest does (the source's new history of the ticker lacks it),
+    recorded in raw.load_log."""
     with duckdb.connect(str(warehouse)) as con:
-        delete_logged(con, "FROM raw.prices_daily AS r WHERE r.ticker = ? AND r.date = ?::DATE", [ticker, day],
-                      "test deletion", datetime.now())
+        kept = con.execute(
+            "SELECT * EXCLUDE (ingested_at) FROM raw.prices_daily WHERE ticker = ? AND date <> ?::DATE", [ticker, day]
+        ).df()
+        [(source,)] = con.execute("SELECT source FROM raw.prices_daily WHERE ticker = ? AND date = ?::DATE", [ticker, day]).fetchall()
+        upsert(con, PRICES.name, kept, source, ingested_at=datetime.now(), replace=[ticker])
 
 
 def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:

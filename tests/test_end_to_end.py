@@ -72,6 +72,18 @@ def test_every_row_is_labelled_demo(demo_warehouse):
     assert "Pipeline finished in" in result.stdout
 
 
+def test_the_run_is_one_load_in_the_load_log(demo_warehouse):
+    path, _ = demo_warehouse
+    logged = query(path, "SELECT count(*) AS n, count(DISTINCT partition_value) AS tickers, sum(inserted) AS inserted, "
+                         "sum(updated + deleted) AS other FROM raw.load_log WHERE table_name = 'raw.prices_daily'").iloc[0]
+    stored = query(path, "SELECT count(DISTINCT ticker) AS tickers, count(*) AS n FROM raw.prices_daily").iloc[0]
+    # one row per ticker, each counting what it inserted
+    assert (logged["n"], logged["tickers"], logged["inserted"], logged["other"]) == (stored["tickers"], stored["tickers"], stored["n"], 0)
+    tables = query(path, "SELECT table_name, load_id FROM raw.load_log GROUP BY ALL")
+    assert {"raw.prices_daily", "raw.index_membership", "raw.valuation_snapshots", "raw.guidance_events"} <= set(tables["table_name"])
+    assert tables["load_id"].nunique() == 1  # every ingest asset of the run, under its run id
+
+
 def test_returns_cover_every_price_and_match_closes(demo_warehouse):
     path, _ = demo_warehouse
     counts = query(path, "SELECT (SELECT count(*) FROM raw.prices_daily) AS raw, (SELECT count(*) FROM marts.fct_returns_daily) AS fct")
@@ -111,10 +123,12 @@ def test_sql_is_read_only(demo_warehouse):
 def test_second_run_changes_nothing(demo_warehouse):
     path, _ = demo_warehouse
     before = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
+    log = query(path, "SELECT * FROM raw.load_log ORDER BY seq, partition_value")
     second = rotation("run", warehouse=path)
     assert "0 rows inserted, 0 updated" in second.stdout
     after = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
     pd.testing.assert_frame_equal(before, after)
+    pd.testing.assert_frame_equal(log, query(path, "SELECT * FROM raw.load_log ORDER BY seq, partition_value"))
 
 
 def test_full_refresh_rebuilds_what_an_incremental_run_would_not(demo_warehouse):

@@ -19,7 +19,8 @@ from orchestration.defs.price_checks import (
     splits_recorded,
     unrecorded_splits,
 )
-from orchestration.land.raw_prices import upsert_prices
+from orchestration.land.tables import PRICES
+from orchestration.land.upsert import upsert
 from tests.conftest import load_prices, prices_frame
 
 NY = ZoneInfo("America/New_York")
@@ -164,8 +165,8 @@ def test_a_removed_price_makes_its_neighbours_compared(tmp_path):
     # The source's new history lacks 01-03 and changes nothing else: 01-02 -> 01-06 is -36 %.
     with duckdb.connect(str(path)) as con:
         kept = prices_frame([rows[0], *rows[2:]])
-        counts = upsert_prices(con, kept, "files", datetime.now(), replace_tickers=["SPY"])
-    assert (counts.inserted, counts.updated, counts.replaced_rows_removed) == (0, 0, 1)
+        counts = upsert(con, PRICES.name, kept, "files", replace=["SPY"])
+    assert (counts.inserted, counts.updated, counts.deleted) == (0, 0, 1)
     assert moves(path) == ([("SPY", "2025-01-06", 100.0, 64.0)], "latest load: 1 tickers, from 2025-01-03")
 
 
@@ -175,8 +176,8 @@ def test_a_load_of_several_transactions_is_covered_whole(tmp_path):
     load_prices(path, [("SPY", "2025-01-02", 100.0, 100.0), ("QQQ", "2025-01-02", 500.0, 500.0)])
     with duckdb.connect(str(path)) as con:
         spy, qqq = prices_frame([("SPY", "2025-01-03", 40.0, 40.0)]), prices_frame([("QQQ", "2025-01-03", 200.0, 200.0)])
-        upsert_prices(con, spy, "files", datetime(2030, 1, 1, 9), load_id="backfill")
-        upsert_prices(con, qqq, "files", datetime(2030, 1, 1, 17), load_id="backfill")
+        upsert(con, PRICES.name, spy, "files", ingested_at=datetime(2030, 1, 1, 9), load_id="backfill")
+        upsert(con, PRICES.name, qqq, "files", ingested_at=datetime(2030, 1, 1, 17), load_id="backfill")
     assert moves(path) == (
         [("QQQ", "2025-01-03", 500.0, 200.0), ("SPY", "2025-01-03", 100.0, 40.0)],
         "latest load: 2 tickers, from 2025-01-03",
@@ -196,5 +197,5 @@ def test_prices_loaded_before_loads_were_recorded_are_checked_whole(tmp_path):
     load_prices(path, [("SPY", "2025-01-02", 100.0, 100.0), ("SPY", "2025-01-03", 150.0, 150.0)])
     load_prices(path, [("SPY", "2025-01-06", 151.0, 151.0)])
     with duckdb.connect(str(path)) as con:
-        con.execute("DELETE FROM raw.price_loads")
+        con.execute("DELETE FROM raw.load_log")
     assert moves(path) == ([("SPY", "2025-01-03", 100.0, 150.0)], "whole table: no load recorded")

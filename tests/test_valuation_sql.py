@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from orchestration.land.guidance_landing import process_landing_folder
-from orchestration.land.raw_tables import upsert_rows
+from orchestration.land.upsert import upsert
 from tests.conftest import query, run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -50,9 +50,9 @@ def warehouse(tmp_path_factory) -> Path:
     for name in ("guidance_counts_small.csv", "guidance_events_small.csv"):
         shutil.copy(FIXTURES / name, landing / name)
     with duckdb.connect(str(path)) as con:
-        upsert_rows(con, "raw.index_membership", _membership(), "files")
-        upsert_rows(con, "raw.valuation_snapshots", _snapshots(), "files")
-        upsert_rows(con, "raw.index_valuation_history", _history(), "files")
+        upsert(con, "raw.index_membership", _membership(), "files")
+        upsert(con, "raw.valuation_snapshots", _snapshots(), "files")
+        upsert(con, "raw.index_valuation_history", _history(), "files")
         report = process_landing_folder(con, landing, folder / "quarantine")
     assert len(report.loaded) == 2 and not report.quarantined
     run_dbt(path, "build", "--select", MODELS, "--indirect-selection", "cautious")

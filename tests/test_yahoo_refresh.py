@@ -23,8 +23,10 @@ from yahoo_stub import (
 
 from orchestration.extract.yahoo_incremental import fetch_yahoo
 from orchestration.land.backfill import backfill_prices
+from orchestration.land.load_log import latest_load_changes
 from orchestration.land.prices import ingest_price_batches
-from orchestration.land.raw_prices import latest_load_changes, upsert_prices
+from orchestration.land.tables import PRICES
+from orchestration.land.upsert import LoadCounts, upsert
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'raise_errors' deprecated:DeprecationWarning"),
@@ -65,7 +67,7 @@ def warehouse(tmp_path):
     frame = pd.DataFrame(bars, columns=["date", "open", "high", "low", "close", "adj_close", "volume"])
     frame["ticker"], frame["source"] = "AAPL", "yahoo"
     with duckdb.connect(str(tmp_path / "refresh.duckdb")) as con:
-        upsert_prices(con, frame, "yahoo", datetime(2025, 1, 7, 0, 0))
+        upsert(con, PRICES.name, frame, "yahoo", ingested_at=datetime(2025, 1, 7, 0, 0))
         yield con
 
 
@@ -96,7 +98,7 @@ def test_a_correction_of_the_last_stored_session_alone_is_an_ordinary_update(yah
     assert fetched.refetched == {}
     assert len(chart_starts(yahoo, "AAPL")) == 1
     report = ingest_price_batches(warehouse, fetched.batches, "yahoo", UNIVERSE, list(fetched.refetched))
-    assert (report.counts.updated, report.counts.unchanged, report.counts.replaced_rows_removed) == (1, 2, 0)
+    assert (report.counts.updated, report.counts.unchanged, report.counts.deleted) == (1, 2, 0)
     assert stored_aapl(warehouse)[-1] == ("2025-01-06", 245.10, 243.99)
 
 
@@ -115,15 +117,18 @@ def test_a_rewritten_adjusted_history_is_refetched_in_full_and_replaces_the_stor
 
     report = ingest_price_batches(warehouse, fetched.batches, "yahoo", UNIVERSE, list(fetched.refetched))
     # 2024-12-31 is not in Yahoo's history any more, so it goes: the stored history is Yahoo's, whole.
-    assert (report.counts.updated, report.counts.replaced_rows_removed) == (3, 1)
-    assert warehouse.execute("SELECT ticker, from_date, rows_deleted FROM raw.price_deletions").fetchall() == [
-        ("AAPL", date(2024, 12, 31), 1)]
+    assert (report.counts.updated, report.counts.deleted) == (3, 1)
     assert stored_aapl(warehouse) == [
         ("2025-01-02", 243.85, 240.3225), ("2025-01-03", 243.36, 239.8374), ("2025-01-06", 245.0, 241.4511),
     ]
-    # The load records the removed date, so the quality checks look from there on.
-    assert warehouse.execute("SELECT rows_written, removed FROM raw.price_loads ORDER BY seq DESC LIMIT 1").fetchall() == [
-        (3, [{"ticker": "AAPL", "first_date": date(2024, 12, 31)}])
+    # The load log records what changed and what went, so the incremental marts and the quality checks
+    # look from the removed date on.
+    assert warehouse.execute(
+        "SELECT partition_value, inserted, updated, deleted, changed_from, changed_to, deleted_from, deleted_to, deleted_reason "
+        "FROM raw.load_log ORDER BY seq DESC LIMIT 1"
+    ).fetchall() == [
+        ("AAPL", 0, 3, 1, date(2025, 1, 2), date(2025, 1, 6), date(2024, 12, 31), date(2024, 12, 31),
+         "history rewritten by the source")
     ]
     changes = latest_load_changes(warehouse)
     assert [(t, d.date()) for t, d in changes.itertuples(index=False)] == [("AAPL", date(2024, 12, 31))]
@@ -182,9 +187,13 @@ def test_a_backfill_resumes_with_the_tickers_an_earlier_run_did_not_load(yahoo, 
         # Another start date is another backfill; restart forgets the record and fetches everything again.
         third = backfill_prices(con, UNIVERSE, date(2025, 1, 2), UNIVERSE, restart=True, **FAST)
         assert third.already_done == [] and sorted(third.loaded) == ["AAPL", "^GSPC"]
-        assert (third.rows_inserted, third.rows_updated, third.rows_unchanged) == (0, 0, 6)
+        assert third.counts == LoadCounts(unchanged=6)
         assert con.execute("SELECT count(*) FROM raw.prices_daily").fetchone()[0] == 6
         # Each backfill is one load, recorded by the tickers it changed (the third changed nothing).
-        loads = con.execute("SELECT load_id, rows_written FROM raw.price_loads ORDER BY seq").fetchall()
-        ids = list(dict.fromkeys(load_id for load_id, _ in loads))
-        assert [(ids.index(load_id), written) for load_id, written in loads] == [(0, 3), (1, 3)]
+        loads = con.execute(
+            "SELECT load_id, partition_value, inserted, changed_from, changed_to FROM raw.load_log ORDER BY seq"
+        ).fetchall()
+        ids = list(dict.fromkeys(load_id for load_id, *_ in loads))
+        assert [(ids.index(load_id), *rest) for load_id, *rest in loads] == [
+            (0, "^GSPC", 3, date(2025, 1, 2), date(2025, 1, 6)), (1, "AAPL", 3, date(2025, 1, 2), date(2025, 1, 6)),
+        ]

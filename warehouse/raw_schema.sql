@@ -15,17 +15,6 @@ CREATE TABLE IF NOT EXISTS raw.prices_daily (
     PRIMARY KEY (ticker, date)
 );
 
--- Every delete from raw.prices_daily, one row per ticker and load: the incremental marts read it to
--- recompute a ticker (and its pairs) from its earliest deleted date and to drop the rows that went.
--- Rows deleted by hand are not recorded: rebuild the marts in full afterwards (rotation run --full-refresh).
-CREATE TABLE IF NOT EXISTS raw.price_deletions (
-    ticker       VARCHAR   NOT NULL,
-    from_date    DATE      NOT NULL,   -- the earliest deleted date
-    rows_deleted BIGINT    NOT NULL,
-    reason       VARCHAR   NOT NULL,
-    deleted_at   TIMESTAMP NOT NULL    -- the ingested_at of the load that deleted them
-);
-
 -- Bookkeeping of `rotation backfill`: the tickers whose history from start_date has been loaded,
 -- so that an interrupted backfill resumes with the tickers still missing.
 CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (
@@ -36,17 +25,29 @@ CREATE TABLE IF NOT EXISTS raw.price_backfill_progress (
     PRIMARY KEY (start_date, ticker)
 );
 
--- One row per upsert that changed raw.prices_daily, in order (seq): the load (ingest run) it belonged
--- to, the ingested_at it stamped on the rows it inserted or changed, and the dates it removed. An
--- upsert that changes nothing writes nothing here either. The row-level quality checks read it to
--- find the rows of the latest load. A load is a Dagster run of the ingest asset, else one backfill
--- or one upsert.
-CREATE TABLE IF NOT EXISTS raw.price_loads (
-    seq          BIGINT    NOT NULL,   -- 1, 2, ... in the order of writing
-    load_id      VARCHAR   NOT NULL,
-    ingested_at  TIMESTAMP NOT NULL,   -- the ingested_at of the rows this write inserted or changed
-    rows_written BIGINT    NOT NULL,   -- rows inserted or changed
-    removed      STRUCT(ticker VARCHAR, first_date DATE)[] NOT NULL  -- per ticker, the earliest date whose row it deleted
+-- The load log: every upsert of a raw table that inserted, changed or deleted rows writes here, in the
+-- same transaction, one row per table it wrote and, for a table with a partition (raw.prices_daily:
+-- the ticker), one row per partition it touched. An upsert that changes nothing writes nothing. A load
+-- is a Dagster run of an ingest asset (a backfill's per-ticker transactions are one load), else one
+-- upsert. The incremental marts read it to find what changed since their last build (and what went),
+-- the `where: latest_load` data tests and the quality checks to find the latest load.
+-- Rows deleted by hand are not recorded: rebuild the marts in full afterwards (rotation run --full-refresh).
+-- A warehouse from before this log kept raw.price_loads and raw.price_deletions: ensure_raw_schema
+-- (orchestration/land/tables.py) moves them into this log once, then drops them.
+CREATE TABLE IF NOT EXISTS raw.load_log (
+    seq             BIGINT    NOT NULL,   -- 1, 2, ... one per upsert, in the order of writing
+    load_id         VARCHAR   NOT NULL,
+    table_name      VARCHAR   NOT NULL,   -- e.g. raw.prices_daily
+    partition_value VARCHAR,              -- the ticker for raw.prices_daily; null for tables logged whole
+    inserted        BIGINT    NOT NULL,   -- rows inserted
+    updated         BIGINT    NOT NULL,   -- rows whose values changed
+    deleted         BIGINT    NOT NULL,   -- rows deleted
+    changed_from    DATE,                 -- the range of the table's date key inserted or changed
+    changed_to      DATE,
+    deleted_from    DATE,                 -- the range of the table's date key deleted
+    deleted_to      DATE,
+    deleted_reason  VARCHAR,              -- why rows were deleted (real data replacing the demo, a rewritten history)
+    ingested_at     TIMESTAMP NOT NULL    -- the ingested_at stamped on the rows it inserted or changed
 );
 
 -- Valuations and guidance. Snapshots accumulate: a new as_of_date adds rows, nothing is overwritten.

@@ -1,8 +1,9 @@
 {#
   Bookkeeping shared by the incremental models (fct_returns_daily by ticker; int_pair_sessions and
-  fct_relative_streaks by pair). It costs as much as what changed, not as much as the tables:
-    - prices that arrived or changed carry an ingested_at later than the model's latest one;
-    - prices deleted from raw are listed in raw.price_deletions (one row per ticker and load).
+  fct_relative_streaks by pair). It costs as much as what changed, not as much as the tables: every
+  upsert of raw.prices_daily records in raw.load_log (stg_load_log), per ticker, the dates it inserted
+  or changed and the dates it deleted, with the ingested_at it stamped. The loads recorded after the
+  model's high-water mark are what changed since its last build.
   A model recomputes each changed partition from its earliest changed date. Before that, its pre-hook
   deletes the partition's rows from the earliest deleted date on, so rows whose price went do not stay.
 #}
@@ -12,23 +13,25 @@
     (select coalesce(max(ingested_at), '1900-01-01'::timestamp) from {{ this }})
 {% endmacro %}
 
+{# Per ticker, what the loads of prices after the watermark changed: changed_from, deleted_from (either may be null). #}
+{% macro price_changes_since_watermark() %}
+    select partition_value as ticker, changed_from, deleted_from
+    from {{ ref('stg_load_log') }}
+    where table_name = 'raw.prices_daily' and ingested_at > {{ incremental_watermark() }}
+{% endmacro %}
+
 {# Per ticker, the earliest date whose price was deleted after the watermark. #}
 {% macro deleted_tickers() %}
-    select ticker, min(from_date) as from_date
-    from {{ ref('stg_price_deletions') }}
-    where deleted_at > {{ incremental_watermark() }}
+    select ticker, min(deleted_from) as from_date
+    from ({{ price_changes_since_watermark() }})
+    where deleted_from is not null
     group by ticker
 {% endmacro %}
 
 {# Per ticker, the earliest date whose price arrived, changed or was deleted after the watermark. #}
 {% macro changed_tickers() %}
-    select ticker, min(date) as from_date
-    from (
-        select ticker, date from {{ ref('int_prices_return_basis') }}
-        where ingested_at > {{ incremental_watermark() }}
-        union all
-        select ticker, from_date from ({{ deleted_tickers() }})
-    )
+    select ticker, min(least(changed_from, deleted_from)) as from_date
+    from ({{ price_changes_since_watermark() }})
     group by ticker
 {% endmacro %}
 

@@ -21,7 +21,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.prices import PRICES_KEY
-from orchestration.land.raw_prices import latest_load_changes
+from orchestration.land.load_log import latest_load_changes
 from orchestration.trading_calendar import nyse_sessions
 
 MAX_DAILY_MOVE = 0.25  # an adjusted daily move beyond +-25 % is worth a look

@@ -18,6 +18,16 @@ from orchestration.land.quarantine import quarantine_file
 from orchestration.universe import load_universe
 
 PRICES_KEY = dg.AssetKey(["raw", "prices_daily"])
+# raw.load_log is written by every ingest asset, in the transaction of the rows it records; dbt reads it
+# (staging/stg_load_log), so it is declared here for the lineage, with no step of its own.
+raw_load_log = dg.AssetSpec(
+    ["raw", "load_log"],
+    group_name="ingest",
+    kinds={"duckdb"},
+    description="What every upsert of a raw table inserted, changed and deleted (per load, table, and ticker for "
+    "prices). Written by the ingest assets along with their rows; read by the incremental dbt models and the "
+    "latest-load tests and checks.",
+)
 # Backfill progress goes to this logger too, so a terminal can show it while the job runs in process.
 progress_log = logging.getLogger("orchestration.backfill")
 
@@ -96,9 +106,7 @@ def raw_prices_daily(
             "(they get returns but no sector, cohort or pair; add them to dbt_project/seeds/universe_tickers.csv)"
         )
     counts = report.counts
-    context.log.info(
-        f"{source}: {counts.inserted} rows inserted, {counts.updated} updated, {counts.unchanged} unchanged"
-    )
+    context.log.info(f"{source}: {counts}")
     return dg.MaterializeResult(
         metadata={
             "source": source,
@@ -106,8 +114,7 @@ def raw_prices_daily(
             "rows_inserted": counts.inserted,
             "rows_updated": counts.updated,
             "rows_unchanged": counts.unchanged,
-            "rows_removed_by_replace": counts.replaced_rows_removed,
-            "demo_rows_removed": counts.demo_rows_removed,
+            "rows_deleted": counts.deleted,
             "duplicate_rows_dropped": report.duplicate_rows_dropped,
             "first_date": str(report.first_date),
             "last_date": str(report.last_date),
@@ -172,9 +179,9 @@ def _backfill(context: dg.AssetExecutionContext, config: PriceSourceConfig, ware
         metadata={
             "source": source,
             "backfill_start": str(start),
-            "rows_inserted": report.rows_inserted,
-            "rows_updated": report.rows_updated,
-            "rows_unchanged": report.rows_unchanged,
+            "rows_inserted": report.counts.inserted,
+            "rows_updated": report.counts.updated,
+            "rows_unchanged": report.counts.unchanged,
             "tickers_loaded": dg.MetadataValue.text(", ".join(report.loaded)),
             "tickers_already_done": dg.MetadataValue.text(", ".join(report.already_done)),
             "tickers_failed": dg.MetadataValue.text(", ".join([*report.failures, *report.rejected])),

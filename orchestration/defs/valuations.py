@@ -22,8 +22,8 @@ from orchestration.extract.valuation_files import read_table_file
 from orchestration.extract.yahoo_valuations import YahooInfoSource
 from orchestration.land.guidance_landing import process_landing_folder
 from orchestration.land.quarantine import quarantine_file
-from orchestration.land.raw_prices import MixedSourceError, ensure_raw_schema
-from orchestration.land.raw_tables import Counts, now_utc, upsert_rows
+from orchestration.land.tables import ensure_raw_schema, now_utc
+from orchestration.land.upsert import LoadCounts, MixedSourceError, upsert
 from orchestration.universe import load_universe
 
 MEMBERSHIP_KEY = dg.AssetKey(["raw", "index_membership"])
@@ -53,9 +53,9 @@ def _demo_closes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def _load_files(con, paths: list[str], layout: str, table: str, log) -> tuple[Counts, list[str]]:
+def _load_files(con, paths: list[str], layout: str, table: str, log, load_id: str) -> tuple[LoadCounts, list[str]]:
     """Load each file of `paths` on its own; a bad file is quarantined and reported, the others land."""
-    total, rejected = Counts(), []
+    total, rejected = LoadCounts(), []
     for name in paths:
         path = Path(name)
         frame, problems = read_table_file(path, layout)
@@ -65,10 +65,7 @@ def _load_files(con, paths: list[str], layout: str, table: str, log) -> tuple[Co
             target = quarantine_file(path, problems, settings.quarantine_folder(), now_utc())
             rejected.append(f"{path} -> {target}")
             continue
-        counts = upsert_rows(con, table, frame.assign(source_file=path.name), "files")
-        total.inserted += counts.inserted
-        total.updated += counts.updated
-        total.unchanged += counts.unchanged
+        total += upsert(con, table, frame.assign(source_file=path.name), "files", load_id=load_id)
     return total, rejected
 
 
@@ -91,21 +88,20 @@ def raw_valuations(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
     problems: list[str] = []
     with warehouse.get_connection() as con:
         source = resolve_valuation_source(con)
-        membership = valuations = Counts()
+        membership = valuations = LoadCounts()
         if source == "demo":
             demo = DemoValuations(_demo_closes(con))
             snapshots = demo.valuations()
             try:
-                valuations = upsert_rows(con, "raw.valuation_snapshots", snapshots, "demo")
-                membership = upsert_rows(con, "raw.index_membership", demo.membership(snapshots), "demo")
+                valuations = upsert(con, "raw.valuation_snapshots", snapshots, "demo", load_id=context.run_id)
+                membership = upsert(con, "raw.index_membership", demo.membership(snapshots), "demo", load_id=context.run_id)
             except MixedSourceError as error:
                 context.log.warning(f"demo valuations not loaded: {error}")
         elif source == "yahoo":
             for index_name in ishares.FUNDS:
                 try:
-                    counts = upsert_rows(con, "raw.index_membership", ishares.download_holdings(index_name), ishares.SOURCE)
-                    membership = Counts(membership.inserted + counts.inserted, membership.updated + counts.updated,
-                                        membership.unchanged + counts.unchanged)
+                    membership += upsert(con, "raw.index_membership", ishares.download_holdings(index_name), ishares.SOURCE,
+                                         load_id=context.run_id)
                 except Exception as error:  # keep the other index and the valuations of stored members
                     problems.append(f"{index_name} membership not downloaded: {error}")
             tickers = [t for (t,) in con.execute(
@@ -115,22 +111,20 @@ def raw_valuations(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
             cohorts = load_universe().cohort_tickers  # cohort members outside the downloaded indices too
             info = YahooInfoSource(tickers + [t for t in cohorts if t not in tickers], pause=settings.yahoo_info_pause())
             info.already_have = _stored_today(con, info.as_of)
-            stored = Counts()
+            stored = []
 
             def store(chunk: pd.DataFrame) -> None:
-                counts = upsert_rows(con, "raw.valuation_snapshots", chunk, "yahoo")
-                stored.inserted += counts.inserted
-                stored.updated += counts.updated
+                stored.append(upsert(con, "raw.valuation_snapshots", chunk, "yahoo", load_id=context.run_id))
 
             report = info.fetch(store)
-            valuations = stored
+            valuations = sum(stored, LoadCounts())
             problems += [f"{ticker}: {why}" for ticker, why in report.failed.items()]
             context.log.info(f"yahoo info: {len(report.fetched)} fetched, {len(report.skipped)} already stored for {report.as_of_date}")
         else:
-            membership, rejected_m = _load_files(con, settings.membership_files(), "membership", "raw.index_membership", context.log)
-            valuations, rejected_v = _load_files(con, settings.valuation_files(), "valuations", "raw.valuation_snapshots", context.log)
+            membership, rejected_m = _load_files(con, settings.membership_files(), "membership", "raw.index_membership", context.log, context.run_id)
+            valuations, rejected_v = _load_files(con, settings.valuation_files(), "valuations", "raw.valuation_snapshots", context.log, context.run_id)
             problems += [f"rejected {r}" for r in rejected_m + rejected_v]
-        history, rejected_h = _load_files(con, settings.valuation_history_files(), "history", "raw.index_valuation_history", context.log)
+        history, rejected_h = _load_files(con, settings.valuation_history_files(), "history", "raw.index_valuation_history", context.log, context.run_id)
         problems += [f"rejected {r}" for r in rejected_h]
 
     for problem in problems:
@@ -159,15 +153,16 @@ def raw_valuations(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
 )
 def raw_guidance(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     folder = settings.guidance_landing_folder()
-    demo_events = Counts()
+    demo_events = LoadCounts()
     with warehouse.get_connection() as con:
         if resolve_valuation_source(con) == "demo":
             demo = DemoValuations(_demo_closes(con))
             try:
-                demo_events = upsert_rows(con, "raw.guidance_events", demo.guidance_events().assign(source_file="demo"), "demo")
+                demo_events = upsert(con, "raw.guidance_events", demo.guidance_events().assign(source_file="demo"), "demo",
+                                     load_id=context.run_id)
             except MixedSourceError as error:
                 context.log.warning(f"demo guidance not loaded: {error}")
-        report = process_landing_folder(con, folder, settings.quarantine_folder())
+        report = process_landing_folder(con, folder, settings.quarantine_folder(), load_id=context.run_id)
     for problem in report.problems:
         context.log.error(str(problem))
     for original, target in report.quarantined:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from orchestration.extract.base import PriceBatch, PriceFetch
 from orchestration.extract.yahoo import SOURCE, YahooSource, yahoo_base_urls
-from orchestration.land.raw_prices import last_session_per_ticker
+from orchestration.land.prices import last_session_per_ticker
 from orchestration.land.validation import PriceProblem
 
 # Yahoo's daily history of the universe's indices starts no earlier; a ticker's first fetch starts here.

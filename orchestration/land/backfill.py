@@ -4,7 +4,7 @@ Tickers are fetched from Yahoo a chunk at a time and each ticker is loaded in it
 once loaded it is recorded in raw.price_backfill_progress under the backfill's start date. A
 backfill that was interrupted (or where some tickers failed) is resumed by running it again with
 the same start: tickers already recorded are skipped. `restart` forgets the record first. All the
-upserts of one call are one load in raw.price_loads (`load_id`), which the quality checks cover.
+upserts of one call are one load in raw.load_log (`load_id`), which the quality checks cover.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import duckdb
 from orchestration.extract.yahoo import SOURCE, YahooSource, yahoo_base_urls
 from orchestration.extract.yahoo_incremental import ticker_of
 from orchestration.land.prices import ingest_price_batches
-from orchestration.land.raw_prices import ensure_raw_schema, new_load_id
+from orchestration.land.tables import ensure_raw_schema
+from orchestration.land.upsert import LoadCounts, new_load_id
 from orchestration.land.validation import PriceProblem
 
 CHUNK_SIZE = 10
@@ -46,9 +47,7 @@ class BackfillReport:
     loaded: dict[str, int] = field(default_factory=dict)  # ticker -> rows delivered
     failures: dict[str, PriceProblem] = field(default_factory=dict)  # Yahoo delivered nothing usable
     rejected: dict[str, list[PriceProblem]] = field(default_factory=dict)  # delivered, but failed validation
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
+    counts: LoadCounts = field(default_factory=LoadCounts)
 
     @property
     def remaining(self) -> list[str]:
@@ -111,6 +110,4 @@ def _load_one(
         [report.start, ticker, len(batch.frame), datetime.now(timezone.utc).replace(tzinfo=None)],
     )
     report.loaded[ticker] = len(batch.frame)
-    report.rows_inserted += result.counts.inserted
-    report.rows_updated += result.counts.updated
-    report.rows_unchanged += result.counts.unchanged
+    report.counts += result.counts

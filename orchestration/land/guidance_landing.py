@@ -26,8 +26,8 @@ import duckdb
 import pandas as pd
 
 from orchestration.land.quarantine import quarantine_file
-from orchestration.land.raw_prices import ensure_raw_schema
-from orchestration.land.raw_tables import Counts, now_utc, upsert_rows
+from orchestration.land.tables import ensure_raw_schema, now_utc
+from orchestration.land.upsert import LoadCounts, upsert
 
 SOURCE = "files"
 EVENT_COLUMNS = ["ticker", "announced_date", "fiscal_quarter", "eps_low", "eps_high", "consensus_eps_before"]
@@ -54,8 +54,8 @@ class LandingReport:
     already_processed: list[str] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (original, quarantined path)
     problems: list[FileProblem] = field(default_factory=list)
-    events: Counts = field(default_factory=Counts)
-    counts: Counts = field(default_factory=Counts)
+    events: LoadCounts = field(default_factory=LoadCounts)
+    counts: LoadCounts = field(default_factory=LoadCounts)
 
 
 def content_hash(path: Path) -> str:
@@ -191,8 +191,11 @@ def _conflicting_duplicates(name: str, frame: pd.DataFrame, keys: list[str]) -> 
 # --- loading -----------------------------------------------------------------------------------
 
 
-def process_landing_folder(con: duckdb.DuckDBPyConnection, folder: Path, quarantine: Path) -> LandingReport:
-    """Load every not-yet-processed file of `folder`; quarantine the bad ones."""
+def process_landing_folder(
+    con: duckdb.DuckDBPyConnection, folder: Path, quarantine: Path, load_id: str | None = None
+) -> LandingReport:
+    """Load every not-yet-processed file of `folder`; quarantine the bad ones. The upserts are recorded in
+    raw.load_log under `load_id` (default: one load per file)."""
     ensure_raw_schema(con)
     report = LandingReport()
     for path in pending_files(folder):
@@ -211,7 +214,7 @@ def process_landing_folder(con: duckdb.DuckDBPyConnection, folder: Path, quarant
         rows["source_file"] = path.name
         con.execute("BEGIN TRANSACTION")
         try:
-            counts = upsert_rows(con, table, rows, SOURCE, when, in_transaction=True)
+            counts = upsert(con, table, rows, SOURCE, ingested_at=when, load_id=load_id, in_transaction=True)
             con.execute(
                 "INSERT INTO raw.landed_files VALUES (?, ?, ?, 'loaded', ?, ?, ?)",
                 [digest, path.name, kind, len(rows), str(counts), when],
@@ -220,9 +223,9 @@ def process_landing_folder(con: duckdb.DuckDBPyConnection, folder: Path, quarant
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        total = report.events if kind == "guidance_events" else report.counts
-        total.inserted += counts.inserted
-        total.updated += counts.updated
-        total.unchanged += counts.unchanged
+        if kind == "guidance_events":
+            report.events += counts
+        else:
+            report.counts += counts
         report.loaded.append(str(path))
     return report

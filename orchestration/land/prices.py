@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import duckdb
 import pandas as pd
 
 from orchestration.extract.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
-from orchestration.land.raw_prices import UpsertCounts, upsert_prices
+from orchestration.land.tables import PRICES, ensure_raw_schema
+from orchestration.land.upsert import LoadCounts, upsert
 from orchestration.land.validation import PriceProblem, ValidatedBatch, validate_batch
 
 
 @dataclass
 class PriceIngestReport:
     source: str
-    counts: UpsertCounts
+    counts: LoadCounts
     accepted_origins: list[str]
     rejected: list[ValidatedBatch]
     rows_received: int
@@ -29,6 +30,16 @@ class PriceIngestReport:
     @property
     def problems(self) -> list[PriceProblem]:
         return [problem for batch in self.rejected for problem in batch.errors]
+
+
+def last_session_per_ticker(con: duckdb.DuckDBPyConnection, source: str, tickers: list[str]) -> dict[str, date]:
+    """The latest stored date of each of `tickers` from `source`; tickers without rows are left out."""
+    ensure_raw_schema(con)
+    found = con.execute(
+        "SELECT ticker, max(date) FROM raw.prices_daily WHERE source = ? AND list_contains(?, ticker) GROUP BY ticker",
+        [source, tickers],
+    ).fetchall()
+    return dict(found)
 
 
 def _reject_conflicts_between_batches(accepted: list[ValidatedBatch]) -> list[ValidatedBatch]:
@@ -69,8 +80,8 @@ def ingest_price_batches(
     load_id: str | None = None,
 ) -> PriceIngestReport:
     """Validate `batches` and upsert the accepted ones in one transaction. Each of `replace_tickers`
-    whose batch is accepted gets its stored history replaced by the batch. The upsert is recorded
-    under `load_id` (default: a load of its own)."""
+    whose batch is accepted gets its stored history replaced by the batch. The upsert is recorded in
+    raw.load_log under `load_id` (default: a load of its own)."""
     validated = [validate_batch(batch) for batch in batches]
     accepted = _reject_conflicts_between_batches([b for b in validated if b.accepted])
     rejected = [b for b in validated if not b.accepted]
@@ -82,9 +93,9 @@ def ingest_price_batches(
         else pd.DataFrame(columns=PRICE_COLUMNS)
     )
     tickers = sorted(combined["ticker"].unique())
-    counts = upsert_prices(
-        con, combined, source, datetime.now(timezone.utc).replace(tzinfo=None),
-        replace_tickers=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
+    counts = upsert(
+        con, PRICES.name, combined, source, ingested_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        replace=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
     )
     return PriceIngestReport(
         source=source,
