@@ -7,7 +7,7 @@ import hashlib
 import dagster as dg
 
 from orchestration import config as settings
-from orchestration.defs.valuations import COUNTS_KEY, EVENTS_KEY
+from orchestration.defs.guidance import COUNTS_KEY, EVENTS_KEY
 from orchestration.land.guidance_landing import content_hash, pending_files
 
 guidance_job = dg.define_asset_job(
