@@ -21,6 +21,9 @@ import pytest
 
 from tests.conftest import delete_price, load_prices, query, run_dbt
 
+# The dbt unit tests run in tests/test_dbt_unit_tests.py; these builds need not repeat them.
+BUILD = ("build", "--exclude-resource-type", "unit_test")
+
 D = date.fromisoformat
 RUT = [
     ("2024-12-26", 100), ("2024-12-27", 101), ("2024-12-30", 102), ("2024-12-31", 101),
@@ -47,7 +50,7 @@ PRICES = (
 def warehouse(tmp_path_factory):
     path = tmp_path_factory.mktemp("fixture") / "fixture.duckdb"
     load_prices(path, PRICES)
-    run_dbt(path, "build")
+    run_dbt(path, *BUILD)
     return path
 
 
@@ -80,15 +83,15 @@ def test_summary(warehouse):
 def test_incremental_refresh_matches_a_full_rebuild(tmp_path):
     path = tmp_path / "incremental.duckdb"
     load_prices(path, PRICES)
-    run_dbt(path, "build")
+    run_dbt(path, *BUILD)
     # A new session, a revised old close and a vanished row, then an incremental build ...
     load_prices(path, [("^RUT", "2025-01-15", 107, 107), ("^GSPC", "2025-01-15", 101, 101), ("^RUT", "2024-12-31", 100.5, 100.5)])
     delete_price(path, "XLE", "2025-01-03")
-    run_dbt(path, "build")
+    run_dbt(path, *BUILD)
     columns = "ticker, date, close, adj_close, return_1d, return_5d, return_mtd, return_ytd"
     incremental = query(path, f"SELECT {columns} FROM marts.fct_returns_daily ORDER BY ticker, date")
     # ... equals a build from scratch.
-    run_dbt(path, "build", "--full-refresh", "--select", "fct_returns_daily")
+    run_dbt(path, *BUILD, "--full-refresh", "--select", "fct_returns_daily")
     full = query(path, f"SELECT {columns} FROM marts.fct_returns_daily ORDER BY ticker, date")
     assert len(incremental) == len(PRICES) + 2 - 1
     pd.testing.assert_frame_equal(incremental, full)
