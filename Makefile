@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 BIN := .venv/bin
-DBT_ARGS := --project-dir dbt_project --profiles-dir dbt_project
+# Absolute, so that the parse cache in dbt_project/target also serves dbt run from inside dbt_project/.
+DBT_ARGS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
 export UV_COMPILE_BYTECODE := 1
 # Dagster reads dagster.yaml from here; run history goes to the gitignored .dagster folder.

@@ -1,11 +1,15 @@
-"""The SQL of the marts on tiny hand-made prices whose answers can be checked by eye.
+"""The marts built end to end (`dbt build`) from tiny hand-made prices whose answers can be checked by eye.
+
+The SQL logic of each model (returns and their bases, ties, missing days, streaks, longest-since,
+sector ranks, ...) is tested by dbt unit tests (dbt_project/models/*/_unit_tests.yml, run by
+tests/test_dbt_unit_tests.py); these cases check what needs a whole build: the headline summary,
+the cohort returns, the data-quality test and an incremental refresh.
 
 Sessions used (NYSE): 2024-12-26 27 30 31, 2025-01-02 03 06 07 08 (01-09 closed), 10 13 14.
 ^GSPC closes at 100 every session except 2025-01-10, which is missing for it (a day missing for
 one ticker of a pair). ^RUT moves so that the russell2000_vs_sp500 pair has, in order:
   12-26 first session (no return)   12-27 +  12-30 +  12-31 -   01-02 + (first session of the year)
   01-03 tie (0 vs 0)   01-06 +  01-07 +  01-08 +   01-10 not a pair session   01-13 +   01-14 -
-The first observed run (12-27..12-30) may have begun before the data: it counts with what is seen.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ import pytest
 
 from orchestration import config
 from tests.conftest import delete_price, load_prices, query, run_dbt
+
+# The dbt unit tests run in tests/test_dbt_unit_tests.py; these builds need not repeat them.
+BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 D = date.fromisoformat
 RUT = [
@@ -45,18 +52,8 @@ PRICES = (
 def warehouse(tmp_path_factory):
     path = tmp_path_factory.mktemp("fixture") / "fixture.duckdb"
     load_prices(path, PRICES)
-    run_dbt(path, "build")
+    run_dbt(path, *BUILD)
     return path
-
-
-def streak_row(warehouse, day: str) -> dict:
-    frame = query(
-        warehouse,
-        "SELECT * FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' AND date = ?",
-        [D(day)],
-    )
-    assert len(frame) == 1, f"expected one pair row on {day}"
-    return frame.iloc[0].to_dict()
 
 
 def returns_row(warehouse, ticker: str, day: str) -> dict:
@@ -64,89 +61,9 @@ def returns_row(warehouse, ticker: str, day: str) -> dict:
     return frame.iloc[0].to_dict()
 
 
-def test_first_session_has_no_returns(warehouse):
-    row = returns_row(warehouse, "^RUT", "2024-12-26")
-    assert all(pd.isna(row[c]) for c in ["return_1d", "return_5d", "return_mtd", "return_ytd"])
-
-
-def test_one_day_and_five_day_returns(warehouse):
-    assert returns_row(warehouse, "^RUT", "2024-12-27")["return_1d"] == pytest.approx(0.01)
-    # 2025-01-13: 5 rows back is 2025-01-03 (102); 1 row back is 2025-01-10 (110).
-    row = returns_row(warehouse, "^RUT", "2025-01-13")
-    assert row["return_5d"] == pytest.approx(106 / 102 - 1)
-    assert row["return_1d"] == pytest.approx(106 / 110 - 1)
-
-
-def test_first_session_of_the_year_uses_last_close_of_previous_year(warehouse):
-    row = returns_row(warehouse, "^RUT", "2025-01-02")
-    assert row["return_ytd"] == pytest.approx(102 / 101 - 1)
-    assert row["return_mtd"] == pytest.approx(102 / 101 - 1)
-    assert returns_row(warehouse, "^RUT", "2025-01-14")["return_ytd"] == pytest.approx(105 / 101 - 1)
-
-
-def test_month_and_year_base_missing_gives_null(warehouse):
-    # XLK starts on 2025-01-02: no close in December, so no MTD or YTD base.
-    row = returns_row(warehouse, "XLK", "2025-01-03")
-    assert pd.isna(row["return_mtd"]) and pd.isna(row["return_ytd"])
-    # ^RUT's December returns would need a November close, which is not loaded.
-    assert pd.isna(returns_row(warehouse, "^RUT", "2024-12-31")["return_mtd"])
-
-
-def test_returns_use_adj_close_when_present(warehouse):
-    row = returns_row(warehouse, "XLK", "2025-01-03")
-    assert row["close"] == 60.0 and row["return_1d"] == pytest.approx(0.02)
-
-
-def test_streak_counts_and_start_dates(warehouse):
-    expected = {
-        "2024-12-26": (0, None), "2024-12-27": (1, "2024-12-27"), "2024-12-30": (2, "2024-12-27"),
-        "2024-12-31": (0, None), "2025-01-02": (1, "2025-01-02"), "2025-01-03": (0, None),
-        "2025-01-06": (1, "2025-01-06"), "2025-01-07": (2, "2025-01-06"), "2025-01-08": (3, "2025-01-06"),
-        "2025-01-13": (4, "2025-01-06"), "2025-01-14": (0, None),
-    }
-    for day, (sessions, start) in expected.items():
-        row = streak_row(warehouse, day)
-        assert row["streak_sessions"] == sessions, day
-        got_start = None if pd.isna(row["streak_start_date"]) else row["streak_start_date"].date().isoformat()
-        assert got_start == start, day
-
-
-def test_a_tie_breaks_the_streak(warehouse):
-    row = streak_row(warehouse, "2025-01-03")
-    assert row["spread_1d"] == 0 and not row["leader_outperformed"] and row["streak_sessions"] == 0
-
-
-def test_a_day_missing_for_one_ticker_is_not_a_session_of_the_pair(warehouse):
-    days = query(warehouse, "SELECT date FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500'")
-    assert D("2025-01-10") not in set(days["date"].dt.date)
-    # The next session's returns run from the pair's previous session (01-08), not from ^RUT's 01-10 close.
-    row = streak_row(warehouse, "2025-01-13")
-    assert row["leader_return_1d"] == pytest.approx(106 / 105 - 1)
-    assert row["laggard_return_1d"] == 0
-
-
 def test_missing_day_is_reported_by_the_data_quality_test(warehouse):
     result = run_dbt(warehouse, "test", "--select", "assert_pair_sessions_complete")
     assert "WARN 1 assert_pair_sessions_complete" in result.stdout
-
-
-def test_longest_since(warehouse):
-    one = streak_row(warehouse, "2025-01-06")  # 1 session: last earlier run of >= 1 ended 2025-01-02
-    assert (one["longest_since_date"].date(), one["longest_since_sessions"]) == (D("2025-01-02"), 1)
-    two = streak_row(warehouse, "2025-01-07")  # 2 sessions: the run 12-27..12-30
-    assert (two["longest_since_date"].date(), two["longest_since_sessions"]) == (D("2024-12-30"), 2)
-    three = streak_row(warehouse, "2025-01-08")  # 3 sessions: longest in the data
-    assert pd.isna(three["longest_since_date"]) and pd.isna(three["longest_since_sessions"])
-    assert pd.isna(streak_row(warehouse, "2025-01-14")["longest_since_date"])
-
-
-def test_sector_ranks_ties_and_dispersion(warehouse):
-    ranks = query(warehouse, "SELECT sector, rank_1d, return_1d FROM marts.fct_sector_returns WHERE date = '2025-01-03' AND method = 'etf'")
-    ranks = dict(zip(ranks["sector"], ranks["rank_1d"]))
-    assert ranks == {"Technology": 1, "Financial Services": 1, "Energy": 3}
-    disp = query(warehouse, "SELECT * FROM marts.fct_sector_dispersion WHERE date = '2025-01-03'").iloc[0]
-    assert (disp["top_sector"], disp["bottom_sector"], disp["sectors"]) == ("Financial Services", "Energy", 3)
-    assert disp["spread_1d"] == pytest.approx(0.03)
 
 
 def test_cohort_equal_weight(warehouse):
@@ -157,7 +74,7 @@ def test_cohort_equal_weight(warehouse):
     assert pd.isna(row["return_ytd_cap_weight"])  # no market caps loaded
 
 
-def test_summary_and_dimension(warehouse):
+def test_summary(warehouse):
     row = query(warehouse, "SELECT * FROM marts.rotation_summary WHERE date = '2025-01-13'").iloc[0]
     assert not row["is_demo"] and row["source"] == "files"
     assert row["streak_sessions"] == 4 and row["streak_start_date"].date() == D("2025-01-06")
@@ -214,15 +131,15 @@ def test_the_summary_follows_the_vars_and_the_seeds(warehouse, tmp_path, monkeyp
 def test_incremental_refresh_matches_a_full_rebuild(tmp_path):
     path = tmp_path / "incremental.duckdb"
     load_prices(path, PRICES)
-    run_dbt(path, "build")
+    run_dbt(path, *BUILD)
     # A new session, a revised old close and a vanished row, then an incremental build ...
     load_prices(path, [("^RUT", "2025-01-15", 107, 107), ("^GSPC", "2025-01-15", 101, 101), ("^RUT", "2024-12-31", 100.5, 100.5)])
     delete_price(path, "XLE", "2025-01-03")
-    run_dbt(path, "build")
+    run_dbt(path, *BUILD)
     columns = "ticker, date, close, adj_close, return_1d, return_5d, return_mtd, return_ytd"
     incremental = query(path, f"SELECT {columns} FROM marts.fct_returns_daily ORDER BY ticker, date")
     # ... equals a build from scratch.
-    run_dbt(path, "build", "--full-refresh", "--select", "fct_returns_daily")
+    run_dbt(path, *BUILD, "--full-refresh", "--select", "fct_returns_daily")
     full = query(path, f"SELECT {columns} FROM marts.fct_returns_daily ORDER BY ticker, date")
     assert len(incremental) == len(PRICES) + 2 - 1
     pd.testing.assert_frame_equal(incremental, full)
