@@ -10,7 +10,12 @@ import csv
 import duckdb
 import pytest
 
-from orchestration.extract.nyse_calendar import FIRST_DAY, LAST_DAY, SEED_FILE, session_rows
+from orchestration.extract.nyse_calendar import (
+    FIRST_DAY,
+    LAST_DAY,
+    SEED_FILE,
+    session_rows,
+)
 from tests.conftest import load_prices, run_dbt
 
 QUALITY_MODELS = ("int_price_steps", "int_last_completed_session")
