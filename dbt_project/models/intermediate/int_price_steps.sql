@@ -79,6 +79,7 @@ steps as (
         lag(date) over by_ticker as previous_date,
         lag(close) over by_ticker as previous_close,
         lag(adj_close) over by_ticker as previous_adj_close,
+        lag(ingested_at) over by_ticker as previous_ingested_at,
         -- session numbers grow with the date: the largest before this row is the previous price on a session
         max(session_number) over (by_ticker rows between unbounded preceding and 1 preceding) as previous_session_number
     from input
@@ -112,6 +113,7 @@ select
     split_sized_close_jump
         and (adj_close_ratio is null or adj_close_ratio < {{ split_like_ratio }} or adj_close_ratio > 1 / {{ split_like_ratio }})
         as split_unrecorded,
-    ingested_at
+    -- the later of the two prices': a step is new when either of its prices is
+    greatest(ingested_at, previous_ingested_at) as ingested_at
 from ratios
 where from_date is null or date >= from_date
