@@ -31,39 +31,57 @@ prices as (
     left join sessions on sessions.date = prices.date
 ),
 
+off_calendar as (
+    -- the few prices on days the NYSE was closed: how many sessions there were up to them
+    select prices.ticker, prices.date, max(sessions.session_number) as sessions_through
+    from prices
+    left join sessions on sessions.date < prices.date
+    where prices.session_number is null
+    group by prices.ticker, prices.date
+),
+
+located as (
+    -- sessions_through: the number of sessions up to and including the price's date
+    select
+        prices.ticker,
+        prices.date,
+        prices.close,
+        prices.adj_close,
+        prices.ingested_at,
+        prices.session_number is not null as is_session,
+        coalesce(prices.session_number, off_calendar.sessions_through, 0) as sessions_through
+    from prices
+    left join off_calendar on off_calendar.ticker = prices.ticker and off_calendar.date = prices.date
+),
+
 {% if is_incremental() %}
 recompute_from as (
     {{ changed_tickers() }}
 ),
 
 window_start as (
-    -- Per changed ticker, the stored price the window starts at: the last one on a session before the
-    -- changed date (the previous session a gap is counted from), or the last one at all if none is.
+    -- per changed ticker, the stored price before its earliest changed date (the first one compared)
     select
         recompute_from.ticker,
         recompute_from.from_date,
-        coalesce(
-            max(case when prices.session_number is not null then prices.date end),
-            max(prices.date),
-            recompute_from.from_date
-        ) as start_date
+        coalesce(max(prices.date), recompute_from.from_date) as start_date
     from recompute_from
-    left join prices
+    left join {{ ref('int_prices_return_basis') }} as prices
         on prices.ticker = recompute_from.ticker and prices.date < recompute_from.from_date
     group by recompute_from.ticker, recompute_from.from_date
 ),
 
 input as (
-    select prices.*, window_start.from_date
-    from prices
+    select located.*, window_start.from_date
+    from located
     inner join window_start
-        on window_start.ticker = prices.ticker and prices.date >= window_start.start_date
+        on window_start.ticker = located.ticker and located.date >= window_start.start_date
     -- the same bound for all tickers first: a cheap filter before the join
-    where prices.date >= (select min(start_date) from window_start)
+    where located.date >= (select min(start_date) from window_start)
 ),
 {% else %}
 input as (
-    select prices.*, cast(null as date) as from_date from prices
+    select located.*, cast(null as date) as from_date from located
 ),
 {% endif %}
 
@@ -72,48 +90,33 @@ steps as (
         ticker,
         date,
         from_date,
-        close,
-        adj_close,
-        session_number,
-        ingested_at,
+        is_session,
         lag(date) over by_ticker as previous_date,
-        lag(close) over by_ticker as previous_close,
-        lag(adj_close) over by_ticker as previous_adj_close,
-        lag(ingested_at) over by_ticker as previous_ingested_at,
-        -- session numbers grow with the date: the largest before this row is the previous price on a session
-        max(session_number) over (by_ticker rows between unbounded preceding and 1 preceding) as previous_session_number
+        -- the sessions strictly between the previous price and this one
+        sessions_through - case when is_session then 1 else 0 end - lag(sessions_through) over by_ticker
+            as sessions_missing_before,
+        close / lag(close) over by_ticker as close_ratio,
+        adj_close / lag(adj_close) over by_ticker as adj_close_ratio,
+        -- the later of the two prices': a step is new when either of its prices is
+        greatest(ingested_at, lag(ingested_at) over by_ticker) as ingested_at
     from input
     window by_ticker as (partition by ticker order by date)
-),
-
-ratios as (
-    select
-        *,
-        close / previous_close as close_ratio,
-        adj_close / previous_adj_close as adj_close_ratio,
-        coalesce(close / previous_close < {{ split_like_ratio }} or close / previous_close > 1 / {{ split_like_ratio }}, false)
-            as split_sized_close_jump
-    from steps
 )
 
 select
     ticker,
     date,
     previous_date,
-    session_number is not null as is_session,
-    session_number - previous_session_number - 1 as sessions_missing_before,
-    previous_close,
-    close,
-    previous_adj_close,
-    adj_close,
+    is_session,
+    sessions_missing_before,
     close_ratio,
     adj_close_ratio,
-    split_sized_close_jump,
-    -- adj_close jumps with close (or is missing): the split is not in the adjusted series
-    split_sized_close_jump
-        and (adj_close_ratio is null or adj_close_ratio < {{ split_like_ratio }} or adj_close_ratio > 1 / {{ split_like_ratio }})
-        as split_unrecorded,
-    -- the later of the two prices': a step is new when either of its prices is
-    greatest(ingested_at, previous_ingested_at) as ingested_at
-from ratios
+    -- a split-sized jump in close that adj_close repeats (or lacks): not recorded in the adjusted series
+    coalesce(
+        (close_ratio < {{ split_like_ratio }} or close_ratio > 1 / {{ split_like_ratio }})
+        and (adj_close_ratio is null or adj_close_ratio < {{ split_like_ratio }} or adj_close_ratio > 1 / {{ split_like_ratio }}),
+        false
+    ) as split_unrecorded,
+    ingested_at
+from steps
 where from_date is null or date >= from_date
