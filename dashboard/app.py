@@ -8,7 +8,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from orchestration import config
 from orchestration.serve import dashboard_queries as data
 from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
@@ -175,7 +174,7 @@ def main() -> None:
     st.set_page_config(page_title="Market Rotation", layout="wide")
     st.title("Market Rotation")
     try:
-        con = connect_snapshot(config.serving_folder())
+        con = connect_snapshot()
     except SnapshotError as error:
         st.error(str(error))
         return

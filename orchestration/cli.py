@@ -76,9 +76,7 @@ def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill
     ]
     for check in failed_checks:
         severity = check.severity.value if check.severity else "ERROR"
-        summary = check.metadata.get("summary")
-        detail = f": {summary.value}" if summary is not None else ""
-        click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}{detail}", err=True)
+        click.echo(f"check {severity}: {check.asset_key.to_user_string()} {check.check_name}{_check_detail(check)}", err=True)
     for materialization in result.asset_materializations_for_node("raw__prices_daily"):
         _echo_ingest_counts({key: value.value for key, value in materialization.metadata.items()})
     if not result.success:
@@ -91,6 +89,18 @@ def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill
     if any(c.severity is None or c.severity.value == "ERROR" for c in failed_checks):
         click.echo("Some checks failed: see the messages above; data that passed was loaded.", err=True)
         sys.exit(1)
+
+
+def _check_detail(check) -> str:
+    """What a failed check found: the summary of a Python check, the failing row count of a dbt test."""
+    summary = check.metadata.get("summary")
+    if summary is not None:
+        return f": {summary.value}"
+    failed_rows = check.metadata.get("dagster_dbt/failed_row_count")
+    if failed_rows is not None:
+        count = failed_rows.value
+        return f": {count} failing row{'' if count == 1 else 's'}"
+    return ""
 
 
 def _echo_ingest_counts(meta: dict) -> None:

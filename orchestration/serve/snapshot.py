@@ -307,8 +307,9 @@ def publish_snapshot(warehouse: Path, serving: Path) -> Snapshot:
     return Snapshot(snapshot_id, built_at, folder, manifest["row_counts"], manifest["written"])
 
 
-def connect_snapshot(serving: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current snapshot."""
+def connect_snapshot(serving: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current snapshot (of the configured serving folder by default)."""
+    serving = serving or config.serving_folder()
     path = current_duckdb_file(serving)
     if not path.exists():
         raise SnapshotError(f"no snapshot at {path}: run `rotation run` first (it publishes one after each build)")
