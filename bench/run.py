@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
           f"into raw (generation {ingest['generate_s']:.1f} s); peak RSS {rss:.2f} GB", flush=True)
 
     project = str(config.DBT_PROJECT_DIR)
-    dbt = [str(BIN / "dbt"), "build", "--project-dir", project, "--profiles-dir", project, "--quiet"]
+    dbt = [str(BIN / "dbt"), "build", "--exclude-resource-type", "unit_test", "--project-dir", project, "--profiles-dir", project, "--quiet"]
     seconds, rss, _ = run_phase("build", dbt, env, folder)
     nodes = node_seconds(folder / "target" / "run_results.json")
     figures["build"] = {"seconds": seconds, "rss": rss, "marts_s": sum(nodes.get(n, 0.0) for n in MART_NODES), "nodes": nodes}

@@ -51,6 +51,9 @@ def delete_price(warehouse: Path, ticker: str, day: str) -> None:
 
 
 def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run dbt on `warehouse`; a build leaves the unit tests out (tests/test_dbt_unit_tests.py runs them)."""
+    if args and args[0] == "build" and "--exclude-resource-type" not in args and "test_type:unit" not in args:
+        args = (*args, "--exclude-resource-type", "unit_test")
     scratch = warehouse.parent / "dbt"
     env = {**os.environ, DBT_WAREHOUSE_ENV: str(warehouse)}
     result = subprocess.run(

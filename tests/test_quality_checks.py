@@ -1,6 +1,6 @@
 """The data-quality checks are dbt tests over the NYSE calendar seed: the seed is what
 exchange_calendars says; the checks' logic has dbt unit tests (models/intermediate/
-_quality_unit_tests.yml), run here; one end-to-end case loads hand-made prices and checks which
+_quality_unit_tests.yml), run by tests/test_dbt_unit_tests.py; one end-to-end case loads hand-made prices and checks which
 rows the tests report, on a first build, an incremental one and a full refresh."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from orchestration.extract.nyse_calendar import (
 )
 from tests.conftest import load_prices, run_dbt
 
-QUALITY_MODELS = ("int_price_steps", "int_last_completed_session")
 CHECKS = ("sessions_complete", "daily_moves_plausible", "splits_recorded", "prices_not_stale",
           "nyse_calendar_covers_prices")
 
@@ -91,9 +90,3 @@ def test_the_checks_warn_with_the_rows_of_the_latest_load(first_build):
     assert found(warehouse, "sessions_complete", "ticker, date") == [("QQQ", "2025-01-08"), ("SPY", "2025-01-07")]
     assert found(warehouse, "daily_moves_plausible", "ticker, date") == [("NVDA", "2025-01-07"), ("QQQ", "2025-01-08")]
     assert found(warehouse, "splits_recorded", "ticker, date") == [("NVDA", "2025-01-07")]
-
-
-def test_dbt_unit_tests_of_the_quality_models(first_build):
-    warehouse, _ = first_build  # unit tests need their inputs' relations, which the build made
-    result = run_dbt(warehouse, "test", "--select", *(f"test_type:unit,{model}" for model in QUALITY_MODELS))
-    assert "Done. PASS=8 WARN=0 ERROR=0" in result.stdout, result.stdout[-3000:]

@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_price_deletions') }}
+-- depends_on: {{ ref('stg_load_log') }}
 {{
     config(
         materialized='incremental',
