@@ -10,14 +10,18 @@ export UV_COMPILE_BYTECODE := 1
 # Dagster reads dagster.yaml from here; run history goes to the gitignored .dagster folder.
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test ui dashboard docs docs-serve install prepare clean
+.PHONY: run test lint ui dashboard docs docs-serve install prepare clean
 
 run: prepare  ## materialize every asset on the demo market and print the report
 	$(BIN)/rotation run
 	$(BIN)/rotation report
 
-test: prepare  ## the whole test suite
+test: prepare lint  ## lint, the Dagster definitions' check, then the whole test suite
+	VIRTUAL_ENV=$(CURDIR)/.venv $(BIN)/dg check defs
 	$(BIN)/pytest
+
+lint: install  ## ruff (settings in pyproject.toml)
+	$(BIN)/ruff check .
 
 UI_PORT ?= 3000
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it; UI_PORT=... for another port)

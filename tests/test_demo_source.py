@@ -85,9 +85,9 @@ def test_start_and_end_dates(universe, frame):
         expected_start = INDEX_START_DATE if universe.asset_type(ticker) == "index" else OTHER_START_DATE
         assert bounds.at[ticker, "min"] == expected_start, ticker
         assert bounds.at[ticker, "max"] == DEMO_END_DATE, ticker
-    assert INDEX_START_DATE == date(1990, 1, 2)
-    assert OTHER_START_DATE == date(2015, 1, 2)
-    assert DEMO_END_DATE == date(2026, 11, 20)
+    assert date(1990, 1, 2) == INDEX_START_DATE
+    assert date(2015, 1, 2) == OTHER_START_DATE
+    assert date(2026, 11, 20) == DEMO_END_DATE
 
 
 def test_end_date_is_configurable(universe):

@@ -94,7 +94,8 @@ def test_returns_cover_every_price_and_match_closes(demo_warehouse):
 
 def test_split_moves_close_but_not_the_return(demo_warehouse):
     path, _ = demo_warehouse
-    nvda = query(path, "SELECT date, close, return_1d FROM marts.fct_returns_daily WHERE ticker = 'NVDA' AND date BETWEEN '2024-06-07' AND '2024-06-10' ORDER BY date")
+    nvda = query(path, "SELECT date, close, return_1d FROM marts.fct_returns_daily "
+                       "WHERE ticker = 'NVDA' AND date BETWEEN '2024-06-07' AND '2024-06-10' ORDER BY date")
     assert nvda["close"].iloc[1] / nvda["close"].iloc[0] < 0.15  # 10-for-1
     assert abs(nvda["return_1d"].iloc[1]) < 0.2
 
@@ -102,13 +103,15 @@ def test_split_moves_close_but_not_the_return(demo_warehouse):
 def test_january_rotation_streak_and_longest_since(demo_warehouse):
     path, _ = demo_warehouse
     length = rotation_sessions(2026)
-    row = query(path, "SELECT * FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' AND date >= '2026-01-01' ORDER BY streak_sessions DESC LIMIT 1").iloc[0]
+    row = query(path, "SELECT * FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' "
+                      "AND date >= '2026-01-01' ORDER BY streak_sessions DESC LIMIT 1").iloc[0]
     assert row["streak_sessions"] == length
     assert row["streak_start_date"].date().isoformat() == "2026-01-02"  # first session of 2026
     # The named earlier run is at least as long, and no run that long ended between it and this streak.
     since = row["longest_since_date"]
     assert row["longest_since_sessions"] >= length
-    between = query(path, "SELECT count(*) AS n FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' AND date > ? AND date < '2026-01-02' AND streak_sessions >= ?", [since, length])
+    between = query(path, "SELECT count(*) AS n FROM marts.fct_relative_streaks WHERE pair_id = 'russell2000_vs_sp500' "
+                          "AND date > ? AND date < '2026-01-02' AND streak_sessions >= ?", [since, length])
     assert between["n"][0] == 0
 
 
@@ -176,7 +179,8 @@ def test_reference_data_figures(tmp_path, reference_data):
         assert summary[f"headline_index_{position}_return_ytd"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2025-12-31"] - 1)
         assert summary[f"headline_index_{position}_return_5d"] == pytest.approx(indices[ticker, "2026-01-16"] / indices[ticker, "2026-01-09"] - 1)
     # ^RUT beat ^GSPC on each of the first 11 sessions of 2026 in this data.
-    first = indices.loc["^RUT"].loc["2025-12-31":"2026-01-16"].pct_change().dropna() - indices.loc["^GSPC"].loc["2025-12-31":"2026-01-16"].pct_change().dropna()
+    window = slice("2025-12-31", "2026-01-16")
+    first = indices.loc["^RUT"].loc[window].pct_change().dropna() - indices.loc["^GSPC"].loc[window].pct_change().dropna()
     assert (first > 0).all() and len(first) == 11
     assert summary["streak_sessions"] == 11
     report = rotation("report", "--date", "2026-01-16", warehouse=warehouse).stdout

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -69,7 +69,7 @@ def clock(monkeypatch):
     class FixedDatetime(datetime):
         @classmethod
         def now(cls, tz=None):
-            return current["now"].replace(tzinfo=timezone.utc).astimezone(tz) if tz else current["now"]
+            return current["now"].replace(tzinfo=UTC).astimezone(tz) if tz else current["now"]
 
     monkeypatch.setattr(price_ingest, "datetime", FixedDatetime)
 

@@ -11,7 +11,7 @@ cookie before giving up, so one attempt of the source can be two chart requests 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pytest_httpserver import HTTPServer
@@ -113,7 +113,7 @@ def serve_once(server: HTTPServer, ticker: str, body: str | bytes, status: int, 
 
 def opening_stamp(session: date) -> int:
     """Yahoo's time stamp of a daily bar: 09:30 New York time of the session."""
-    return int(datetime.combine(session, time(9, 30), ZoneInfo("America/New_York")).astimezone(timezone.utc).timestamp())
+    return int(datetime.combine(session, time(9, 30), ZoneInfo("America/New_York")).astimezone(UTC).timestamp())
 
 
 def stand_in_for_yahoo(server: HTTPServer) -> None:

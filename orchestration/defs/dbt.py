@@ -5,7 +5,7 @@ warehouse once dbt has finished (dbt holds the warehouse file while it runs).
 """
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Optional
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
@@ -30,7 +30,8 @@ def check_description(test: Mapping[str, Any]) -> str:
     if test.get("description"):
         return f"{test['description']} ({outcome})"
     generic = test.get("test_metadata") or {}
-    kwargs = {k: v for k, v in generic.get("kwargs", {}).items() if k != "model"}
+    kwargs = {k: ", ".join(map(str, v)) if isinstance(v, list) else v
+              for k, v in generic.get("kwargs", {}).items() if k != "model"}
     template = GENERIC_TEST_TEXT.get(generic.get("name", ""))
     if template:
         try:
@@ -49,12 +50,12 @@ class RotationDbtTranslator(DagsterDbtTranslator):
             return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
-            return "universe"
+            return "calendar" if dbt_resource_props["original_file_path"].startswith("calendar/") else "universe"
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
 
-    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> Optional[dg.AssetCheckSpec]:
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec

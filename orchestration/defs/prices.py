@@ -1,9 +1,8 @@
 """Ingest assets: one per raw table."""
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Optional
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -33,18 +32,18 @@ progress_log = logging.getLogger("orchestration.backfill")
 
 
 class PriceSourceConfig(dg.Config):
-    source: Optional[str] = Field(
+    source: str | None = Field(
         default=None, description="demo, files or yahoo. Default: the ROTATION_SOURCE variable, else demo."
     )
-    files: Optional[list[str]] = Field(
+    files: list[str] | None = Field(
         default=None, description="Price files for the files source. Default: the ROTATION_FILES variable."
     )
-    backfill_start: Optional[str] = Field(
+    backfill_start: str | None = Field(
         default=None,
         description="YYYY-MM-DD: instead of the incremental refresh, load the history from this date (yahoo "
         "source; resumable: running it again with the same start skips the tickers already loaded).",
     )
-    tickers: Optional[list[str]] = Field(
+    tickers: list[str] | None = Field(
         default=None, description="With backfill_start: these tickers only. Default: the whole universe."
     )
     restart: bool = Field(
@@ -90,14 +89,14 @@ def raw_prices_daily(
 
     for problem in report.problems:
         context.log.error(str(problem))
-    for ticker, problem in fetched.failures.items():
+    for problem in fetched.failures.values():
         context.log.warning(str(problem))
     for ticker, why in fetched.refetched.items():
         context.log.warning(f"{ticker}: Yahoo rewrote its past prices ({why}); its whole history was fetched again and replaced")
     quarantined = []
     for batch in report.rejected:
         if Path(batch.origin).is_file():
-            target = quarantine_file(Path(batch.origin), batch.errors, settings.quarantine_folder(), datetime.now(timezone.utc))
+            target = quarantine_file(Path(batch.origin), batch.errors, settings.quarantine_folder(), datetime.now(UTC))
             quarantined.append(str(target))
             context.log.error(f"{batch.origin} was rejected whole and moved to {target} (reason beside it)")
     if report.tickers_outside_universe:
@@ -157,7 +156,9 @@ def _backfill(context: dg.AssetExecutionContext, config: PriceSourceConfig, ware
     try:
         start = date.fromisoformat(config.backfill_start)
     except ValueError:
-        raise dg.Failure(f"backfill_start {config.backfill_start!r} is not a date: write it as YYYY-MM-DD, e.g. 1987-01-01")
+        raise dg.Failure(
+            f"backfill_start {config.backfill_start!r} is not a date: write it as YYYY-MM-DD, e.g. 1987-01-01"
+        ) from None
     universe = load_universe()
     tickers = [t.strip().upper() for t in config.tickers] if config.tickers else universe.symbols
 

@@ -7,7 +7,8 @@ story matches the price story.
 
 The valuation story comes from the parameters below, not from any mart: each member's forward P/E
 is a target multiple (EX_MAGNIFICENT_7_PE_PATH for the S&P 500's other members, that times
-MAGNIFICENT_7_PE_PREMIUM for the Magnificent 7, times RUSSELL_RELATIVE_PE_PATH for the Russell 2000) times a member-specific factor whose harmonic mean is one, so the cap-weighted
+MAGNIFICENT_7_PE_PREMIUM for the Magnificent 7, times RUSSELL_RELATIVE_PE_PATH for the Russell 2000)
+times a member-specific factor whose harmonic mean is one, so the cap-weighted
 aggregate that dbt computes lands near the target path. Some members have negative forward EPS
 (they drop out of the aggregate and lower its coverage).
 

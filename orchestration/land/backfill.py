@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -107,7 +107,7 @@ def _load_one(
         return
     con.execute(
         "INSERT OR REPLACE INTO raw.price_backfill_progress VALUES (?, ?, ?, ?)",
-        [report.start, ticker, len(batch.frame), datetime.now(timezone.utc).replace(tzinfo=None)],
+        [report.start, ticker, len(batch.frame), datetime.now(UTC).replace(tzinfo=None)],
     )
     report.loaded[ticker] = len(batch.frame)
     report.counts += result.counts

@@ -118,7 +118,7 @@ def _events(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, list[F
     problems, rows = [], []
     for position, row in enumerate(frame.itertuples(index=False)):
         line = position + 2
-        bad = lambda message, fix: problems.append(FileProblem(name, line, message, fix))  # noqa: E731
+        bad = lambda message, fix, line=line: problems.append(FileProblem(name, line, message, fix))  # noqa: E731
         if not row.ticker:
             bad("the ticker is empty", "Give the company's Yahoo symbol.")
         if not _valid_date(row.announced_date):
@@ -152,7 +152,7 @@ def _counts(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, list[F
     has_url = "source_url" in frame.columns
     for position, row in enumerate(frame.itertuples(index=False)):
         line = position + 2
-        bad = lambda message, fix: problems.append(FileProblem(name, line, message, fix))  # noqa: E731
+        bad = lambda message, fix, line=line: problems.append(FileProblem(name, line, message, fix))  # noqa: E731
         if not re.fullmatch(r"[a-z0-9_]+", row.index_name):
             bad(f"index_name {row.index_name!r} is not an index name", "Use the warehouse's name, e.g. sp500.")
         if not QUARTER.match(row.fiscal_quarter):

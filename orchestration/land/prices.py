@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
@@ -94,7 +94,7 @@ def ingest_price_batches(
     )
     tickers = sorted(combined["ticker"].unique())
     counts = upsert(
-        con, PRICES.name, combined, source, ingested_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        con, PRICES.name, combined, source, ingested_at=datetime.now(UTC).replace(tzinfo=None),
         replace=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
     )
     return PriceIngestReport(

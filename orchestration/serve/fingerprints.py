@@ -4,7 +4,8 @@ A mart with a DATE column named `date` is split by year(date) into partitions; a
 one with a NULL date, or no rows, or a column named `year`, the partition key's name in the Parquet
 paths) is one partition, `all`. A partition's fingerprint is its row count and the sum of a 64-bit
 hash of every row (all columns, in order): equal fingerprints mean the same rows, up to a hash
-collision (and values that compare equal hash equal: 0.0 and -0.0). The fingerprints are stored in the snapshot's manifest, so the next publish compares the
+collision (and values that compare equal hash equal: 0.0 and -0.0). The fingerprints are stored in the
+snapshot's manifest, so the next publish compares the
 warehouse against them without reading the previous snapshot.
 """
 

@@ -33,7 +33,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -291,7 +291,7 @@ def publish_snapshot(warehouse: Path, serving: Path) -> Snapshot:
         raise SnapshotError(f"no warehouse at {warehouse}: run `rotation run` first (or set ROTATION_WAREHOUSE)")
     if (serving / CURRENT_LINK).exists() and not (serving / CURRENT_LINK).is_symlink():
         raise SnapshotError(f"{serving / CURRENT_LINK} exists and is not a symlink: move it away, the snapshot publisher owns that name")
-    built_at = datetime.now(timezone.utc)
+    built_at = datetime.now(UTC)
     snapshot_id = f"{built_at:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
     snapshots = serving / SNAPSHOTS_FOLDER
     snapshots.mkdir(parents=True, exist_ok=True)
