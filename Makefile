@@ -7,8 +7,8 @@ BIN := .venv/bin
 DBT_ARGS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
 export UV_COMPILE_BYTECODE := 1
-# Dagster reads dagster.yaml from here; run history goes to the gitignored .dagster folder.
-export DAGSTER_HOME := $(CURDIR)
+# Dagster reads dagster.yaml from here (unless DAGSTER_HOME is set); run history goes to the gitignored .dagster folder.
+export DAGSTER_HOME ?= $(CURDIR)
 
 .PHONY: run test lint ui dashboard docs docs-serve install prepare clean
 

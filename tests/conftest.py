@@ -104,13 +104,20 @@ def yahoo(server):
 
 
 @pytest.fixture(scope="session")
-def demo_serving(tmp_path_factory) -> Path:
-    """A demo warehouse built by `rotation run`, with its serving snapshot; returns the serving folder."""
-    folder = tmp_path_factory.mktemp("demo_serving")
+def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One demo warehouse built by `rotation run` for the whole session, with its serving snapshot beside it:
+    the warehouse file and the run's output. Tests only read it; a test that changes it works on a copy."""
+    folder = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "ROTATION_WAREHOUSE": str(folder / "rotation.duckdb"), "DAGSTER_HOME": str(folder)}
     for name in ("ROTATION_SOURCE", "ROTATION_FILES", "ROTATION_SERVING"):
         env.pop(name, None)
     rotation = Path(sys.executable).parent / "rotation"
     result = subprocess.run([str(rotation), "run"], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return folder / "serving"
+    return folder / "rotation.duckdb", result
+
+
+@pytest.fixture(scope="session")
+def demo_serving(demo_run) -> Path:
+    """The serving folder of the session's demo warehouse."""
+    return demo_run[0].parent / "serving"

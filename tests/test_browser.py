@@ -92,8 +92,10 @@ def test_dagster_ui_shows_every_asset_connected(tmp_path, browser_page):
     expected = {key.path[-1] for key in load_definitions().resolve_asset_graph().get_all_asset_keys()}
     assert {"prices_daily", "stg_prices_daily", "rotation_summary", "marts_snapshot", "dashboard"} <= expected
     port = free_port()
-    env = {**os.environ, "ROTATION_WAREHOUSE": str(tmp_path / "rotation.duckdb")}
-    # The documented command; make's own DAGSTER_HOME (the project folder) applies.
+    # The documented command, with an instance, warehouse and landing folder of the test's own (its daemon
+    # runs the schedule and the sensor), so nothing reaches the project's run history.
+    env = {**os.environ, "ROTATION_WAREHOUSE": str(tmp_path / "rotation.duckdb"), "DAGSTER_HOME": str(tmp_path),
+           "ROTATION_GUIDANCE_LANDING": str(tmp_path / "landing")}
     with serving(["make", "--no-print-directory", "ui", f"UI_PORT={port}"], f"http://127.0.0.1:{port}/server_info", env, timeout=300):
         page = browser_page
         page.set_viewport_size({"width": 3000, "height": 2400})  # the graph draws only the nodes in view

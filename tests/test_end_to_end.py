@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,10 +47,18 @@ def rotation(*args: str, warehouse: Path, check: bool = True) -> subprocess.Comp
     return result
 
 
-@pytest.fixture(scope="module")
-def demo_warehouse(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    path = tmp_path_factory.mktemp("demo") / "rotation.duckdb"
-    return path, rotation("run", warehouse=path)
+@pytest.fixture
+def demo_warehouse(demo_run) -> tuple[Path, subprocess.CompletedProcess]:
+    """The session's demo warehouse (tests/conftest.py), to read."""
+    return demo_run
+
+
+@pytest.fixture
+def demo_copy(demo_run, tmp_path) -> Path:
+    """A copy of the session's demo warehouse, for a test that runs again on it or changes it."""
+    copy = tmp_path / "rotation.duckdb"
+    shutil.copy(demo_run[0], copy)
+    return copy
 
 
 def test_contract_tables_and_columns(demo_warehouse):
@@ -123,8 +132,8 @@ def test_sql_is_read_only(demo_warehouse):
     assert refused.returncode != 0 and "read-only" in refused.stderr
 
 
-def test_second_run_changes_nothing(demo_warehouse):
-    path, _ = demo_warehouse
+def test_second_run_changes_nothing(demo_copy):
+    path = demo_copy
     before = query(path, "SELECT * FROM marts.fct_returns_daily ORDER BY ticker, date")
     log = query(path, "SELECT * FROM raw.load_log ORDER BY seq, partition_value")
     second = rotation("run", warehouse=path)
@@ -134,8 +143,8 @@ def test_second_run_changes_nothing(demo_warehouse):
     pd.testing.assert_frame_equal(log, query(path, "SELECT * FROM raw.load_log ORDER BY seq, partition_value"))
 
 
-def test_full_refresh_rebuilds_what_an_incremental_run_would_not(demo_warehouse):
-    path, _ = demo_warehouse
+def test_full_refresh_rebuilds_what_an_incremental_run_would_not(demo_copy):
+    path = demo_copy
     before = query(path, "SELECT * EXCLUDE (ingested_at) FROM marts.fct_returns_daily ORDER BY ticker, date")
     with duckdb.connect(str(path)) as con:  # a mart row lost by hand: its price is unchanged, so increments skip it
         con.execute("DELETE FROM marts.fct_returns_daily WHERE ticker = 'AAPL' AND date = '2020-03-16'")
