@@ -98,7 +98,7 @@ def test_dagster_ui_shows_every_asset_connected(tmp_path, browser_page):
            "ROTATION_GUIDANCE_LANDING": str(tmp_path / "landing")}
     with serving(["make", "--no-print-directory", "ui", f"UI_PORT={port}"], f"http://127.0.0.1:{port}/server_info", env, timeout=300):
         page = browser_page
-        page.set_viewport_size({"width": 3000, "height": 2400})  # the graph draws only the nodes in view
+        page.set_viewport_size({"width": 3600, "height": 4200})  # the graph draws only the nodes in view
         page.goto(f"http://127.0.0.1:{port}/asset-groups", wait_until="networkidle")
         page.get_by_text("Global asset lineage").wait_for(timeout=60_000)
         skip = page.get_by_role("button", name="Skip")  # the first-run newsletter pop-up, shown once per browser
@@ -111,9 +111,9 @@ def test_dagster_ui_shows_every_asset_connected(tmp_path, browser_page):
         page.mouse.click(900, 150)  # focus the graph for its keyboard shortcut
         page.keyboard.press("Alt+e")  # Expand all groups
         page.get_by_text("marts_snapshot").wait_for(timeout=30_000)
-        page.mouse.move(1600, 1200)
+        page.mouse.move(1800, 2100)
         page.keyboard.down("Control")  # zoom out until the whole graph is in view
-        page.mouse.wheel(0, 220)
+        page.mouse.wheel(0, 300)
         page.keyboard.up("Control")
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
