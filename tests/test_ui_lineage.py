@@ -62,6 +62,10 @@ def test_every_layer_is_in_the_graph(asset_nodes):
     assert groups["staging/universe_pairs"] == "universe"
 
 
+def groups_of(asset_nodes, group: str) -> set[str]:
+    return {key for key, node in asset_nodes.items() if node["groupName"] == group}
+
+
 def test_marts_descend_from_the_ingest_asset(asset_nodes):
     parents = {key: {"/".join(d["path"]) for d in node["dependencyKeys"]} for key, node in asset_nodes.items()}
     assert parents["staging/stg_prices_daily"] == {"raw/prices_daily"}
@@ -72,9 +76,14 @@ def test_marts_descend_from_the_ingest_asset(asset_nodes):
             found |= {parent} | ancestors(parent)
         return found
 
+    reference = {key for key, node in asset_nodes.items() if node["groupName"] in ("universe", "calendar")}
     for key in parents:
-        if key.startswith(("marts/", "intermediate/")):
+        if key.startswith("marts/"):
             assert "raw/prices_daily" in ancestors(key), f"{key} is not connected to the ingest asset"
+        elif key.startswith("intermediate/"):  # or built on reference seeds alone (the last completed session)
+            found = ancestors(key)
+            assert "raw/prices_daily" in found or found <= reference, f"{key} is not connected to the ingest asset"
+    assert groups_of(asset_nodes, "calendar") == {"staging/nyse_sessions"}
 
 
 def test_serving_assets_follow_every_mart(asset_nodes):
