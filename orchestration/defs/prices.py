@@ -1,4 +1,4 @@
-"""Ingest assets: one per raw table."""
+"""The price ingest asset `raw/prices_daily` (refresh or backfill) with its checks, and the load log's spec."""
 
 import logging
 from datetime import UTC, date, datetime
