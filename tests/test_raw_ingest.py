@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -65,13 +65,7 @@ def con(tmp_path):
 def clock(monkeypatch):
     """Makes ingest stamp rows with a chosen UTC time: call clock(naive_utc_datetime) before each run."""
     current: dict[str, datetime] = {}
-
-    class FixedDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return current["now"].replace(tzinfo=UTC).astimezone(tz) if tz else current["now"]
-
-    monkeypatch.setattr(price_ingest, "datetime", FixedDatetime)
+    monkeypatch.setattr(price_ingest, "now_utc", lambda: current["now"])
 
     def set_now(when: datetime) -> None:
         current["now"] = when

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 import duckdb
 
 from orchestration.extract.yahoo import SOURCE, YahooSource, yahoo_base_urls
 from orchestration.extract.yahoo_incremental import ticker_of
 from orchestration.land.prices import ingest_price_batches
-from orchestration.land.tables import ensure_raw_schema
+from orchestration.land.tables import ensure_raw_schema, now_utc
 from orchestration.land.upsert import LoadCounts, new_load_id
 from orchestration.land.validation import PriceProblem
 
@@ -107,7 +107,7 @@ def _load_one(
         return
     con.execute(
         "INSERT OR REPLACE INTO raw.price_backfill_progress VALUES (?, ?, ?, ?)",
-        [report.start, ticker, len(batch.frame), datetime.now(UTC).replace(tzinfo=None)],
+        [report.start, ticker, len(batch.frame), now_utc()],
     )
     report.loaded[ticker] = len(batch.frame)
     report.counts += result.counts

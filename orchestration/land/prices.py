@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 import duckdb
 import pandas as pd
 
 from orchestration.extract.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
-from orchestration.land.tables import PRICES, ensure_raw_schema
+from orchestration.land.tables import PRICES, ensure_raw_schema, now_utc
 from orchestration.land.upsert import LoadCounts, upsert
 from orchestration.land.validation import PriceProblem, ValidatedBatch, validate_batch
 
@@ -94,7 +94,7 @@ def ingest_price_batches(
     )
     tickers = sorted(combined["ticker"].unique())
     counts = upsert(
-        con, PRICES.name, combined, source, ingested_at=datetime.now(UTC).replace(tzinfo=None),
+        con, PRICES.name, combined, source, ingested_at=now_utc(),
         replace=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
     )
     return PriceIngestReport(
