@@ -9,6 +9,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from orchestration.serve.dashboard_queries import HEADLINE_POSITIONS
+
 SUMMARY = "marts.rotation_summary"
 
 
@@ -111,7 +113,7 @@ def render_report(s: dict, requested: date | None) -> Group:
     table.add_column("Figure")
     table.add_column("Value", justify="right")
     table.add_row(f"Streak {s['streak_pair_id']}", _streak_text(s))
-    for position in (1, 2, 3):
+    for position in HEADLINE_POSITIONS:
         ticker = s[f"headline_index_{position}_ticker"]
         if ticker is not None:
             table.add_row(f"{s[f'headline_index_{position}_label']} ({ticker}) YTD / 5-day",
