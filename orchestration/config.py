@@ -89,6 +89,14 @@ def serving_folder() -> Path:
     return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "serving"
 
 
+def dbt_target_folder() -> Path:
+    """dbt's target folder for runs on the current warehouse: its compiled SQL, run results and parse
+    cache. One per warehouse, because dbt's parse cache is only valid for the profile that wrote it,
+    and the profile names the warehouse: the next run on the same warehouse parses only what changed."""
+    path = warehouse_path()
+    return path.with_name(f"{path.name}.dbt")
+
+
 def export_warehouse_for_dbt() -> Path:
     """Point dbt's profile at the current warehouse and seeds (absolute paths) and return the warehouse."""
     path = warehouse_path()

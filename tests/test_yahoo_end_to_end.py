@@ -75,17 +75,15 @@ def test_live_runs_refresh_incrementally_replace_rewritten_histories_and_backfil
     summary = query(warehouse, "SELECT source, is_demo FROM marts.rotation_summary ORDER BY date DESC LIMIT 1")
     assert (summary["source"][0], bool(summary["is_demo"][0])) == ("yahoo", False)
 
-    # The same answers again: each ticker from its last session (Jan 10) minus 14 days; nothing changes.
-    serve_universe(server)
-    second = rotation(server, warehouse, "run", "--source", "yahoo")
-    assert f"0 rows inserted, 0 updated, {delivered * len(SESSIONS)} unchanged" in second.stdout
-    assert chart_starts(server, "AAPL") == [date(2024, 12, 27)]
-    assert chart_starts(server, UNKNOWN) == [date(1985, 1, 1)] * len(chart_starts(server, UNKNOWN))
-
-    # AAPL went ex-dividend: Yahoo restates its adjusted history, so it is fetched again in full and replaced.
+    # The same answers again, except that AAPL went ex-dividend: Yahoo restates its adjusted history.
+    # Each ticker is asked from its last session (Jan 10) minus 14 days and nothing of it changes; AAPL's
+    # answer disagrees with what is stored, so its whole history is fetched again and replaced.
     serve_universe(server, adj_factors={"AAPL": 0.98})
-    third = rotation(server, warehouse, "run", "--source", "yahoo")
-    assert "whole history fetched again and replaced (the source rewrote past prices): AAPL" in third.stdout
+    second = rotation(server, warehouse, "run", "--source", "yahoo")
+    assert f"0 rows inserted, {len(SESSIONS)} updated, {(delivered - 1) * len(SESSIONS)} unchanged" in second.stdout
+    assert chart_starts(server, "MSFT") == [date(2024, 12, 27)]
+    assert chart_starts(server, UNKNOWN) == [date(1985, 1, 1)] * len(chart_starts(server, UNKNOWN))
+    assert "whole history fetched again and replaced (the source rewrote past prices): AAPL" in second.stdout
     assert chart_starts(server, "AAPL") == [date(2024, 12, 27), date(1985, 1, 1)]
     aapl = query(warehouse, "SELECT adj_close FROM marts.fct_returns_daily WHERE ticker = 'AAPL' ORDER BY date")
     number = tickers.index("AAPL")

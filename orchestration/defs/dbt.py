@@ -104,7 +104,7 @@ def rotation_dbt_assets(
     arguments = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if config.full_refresh else [])
     events = []
     try:
-        for event in dbt.cli(arguments, context=context).stream():
+        for event in dbt.cli(arguments, context=context, target_path=warehouse_config.dbt_target_folder()).stream():
             events.append(event)
     finally:
         # Also after a failed build: what did materialize is reported, with its table's figures.
