@@ -16,9 +16,10 @@ run: prepare  ## materialize every asset on the demo market and print the report
 	$(BIN)/rotation run
 	$(BIN)/rotation report
 
-test: prepare lint  ## lint, the Dagster definitions' check, then the whole test suite
-	VIRTUAL_ENV=$(CURDIR)/.venv $(BIN)/dg check defs
-	$(BIN)/pytest
+# Two workers: most tests wait on a dbt or Dagster subprocess that uses one core.
+TEST_WORKERS ?= 2
+test: prepare lint  ## lint, then the whole test suite (the Dagster definitions' check and the dbt unit tests included)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install  ## ruff (settings in pyproject.toml)
 	$(BIN)/ruff check .
@@ -42,7 +43,13 @@ install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
 	$(UV) sync --frozen
 
-prepare: install  ## the dbt manifest the Dagster definitions load
+# The dbt manifest the Dagster definitions load, parsed again only when a file of the dbt project changed.
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project -name target -prune -o -name logs -prune -o -type f -print)
+
+prepare: install $(MANIFEST)  ## the dbt manifest the Dagster definitions load
+
+$(MANIFEST): $(DBT_FILES) uv.lock
 	$(BIN)/dbt parse $(DBT_ARGS) --quiet
 
 clean:

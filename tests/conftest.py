@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -50,17 +53,43 @@ def delete_price(warehouse: Path, ticker: str, day: str) -> None:
         upsert(con, PRICES.name, kept, source, ingested_at=datetime.now(), replace=[ticker])
 
 
+# dbt's parse cache is only valid for the profile that wrote it, and the profile names the warehouse
+# file. So dbt runs each test's warehouse from one folder per name in this process: the project is
+# parsed once per process and warehouse name, not once per test.
+DBT_WORKSPACE = Path(tempfile.gettempdir()) / f"rotation-tests-dbt-{os.getpid()}"
+atexit.register(shutil.rmtree, DBT_WORKSPACE, ignore_errors=True)
+
+
+def dbt_target(warehouse: Path) -> Path:
+    """The target folder of dbt's runs on `warehouse` (run_results.json, sources.json)."""
+    return DBT_WORKSPACE / warehouse.stem / "target"
+
+
+def dbt_command(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run dbt on `warehouse` (moved into the workspace while dbt runs) and return its result."""
+    folder = DBT_WORKSPACE / warehouse.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [(warehouse.with_name(warehouse.name + suffix), folder / (warehouse.name + suffix)) for suffix in ("", ".wal")]
+    for home, there in files:
+        if home.exists():
+            shutil.move(home, there)
+    try:
+        return subprocess.run(
+            [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"), "--no-use-colors"],
+            env={**os.environ, DBT_WAREHOUSE_ENV: str(files[0][1])}, capture_output=True, text=True,
+        )
+    finally:
+        for home, there in files:
+            if there.exists():
+                shutil.move(there, home)
+
+
 def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run dbt on `warehouse`; a build leaves the unit tests out (tests/test_dbt_unit_tests.py runs them)."""
+    """Run dbt on `warehouse` and fail on an error; a build leaves the unit tests out (tests/test_dbt_unit_tests.py runs them)."""
     if args and args[0] == "build" and "--exclude-resource-type" not in args and "test_type:unit" not in args:
         args = (*args, "--exclude-resource-type", "unit_test")
-    scratch = warehouse.parent / "dbt"
-    env = {**os.environ, DBT_WAREHOUSE_ENV: str(warehouse)}
-    result = subprocess.run(
-        [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
-        env=env, capture_output=True, text=True,
-    )
+    result = dbt_command(warehouse, *args)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result
 
@@ -101,6 +130,14 @@ def yahoo(server):
     with yahoo_base_urls(server.url_for("/")):
         yield server
     server.clear()
+
+
+def pytest_collection_modifyitems(items):
+    """make test runs two workers (pytest-xdist, --dist loadgroup): the tests of the session's demo
+    warehouse go to one of them, so that it is built once."""
+    for item in items:
+        if "demo_run" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("demo warehouse"))
 
 
 @pytest.fixture(scope="session")

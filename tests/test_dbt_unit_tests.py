@@ -9,8 +9,6 @@ exist: the raw schema is created from warehouse/raw_schema.sql and every seed an
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +16,11 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.config import DBT_PROJECT_DIR, DBT_WAREHOUSE_ENV, PROJECT_ROOT
-from orchestration.defs.resources import dbt_executable
+from orchestration.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.conftest import dbt_command, dbt_target
+
+# Its tests share one build; kept on one of make test's two workers, it is built once.
+pytestmark = pytest.mark.xdist_group("test_dbt_unit_tests")
 
 RAW_SCHEMA = PROJECT_ROOT / "warehouse" / "raw_schema.sql"
 # How many unit tests the yml files define: change it with them, so that a file dbt stops finding
@@ -37,20 +38,11 @@ def defined_unit_tests() -> list[str]:
 UNIT_TESTS = defined_unit_tests()
 
 
-def dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
-    scratch = warehouse.parent / "dbt"
-    return subprocess.run(
-        [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs"), "--no-use-colors"],
-        env={**os.environ, DBT_WAREHOUSE_ENV: str(warehouse)}, capture_output=True, text=True, check=False,
-    )
-
-
 def dbt_results(warehouse: Path, name: str, *args: str) -> list[dict]:
     """Run dbt and return the results it writes to target/<name>; fail with its output when it wrote none."""
-    path = warehouse.parent / "dbt" / "target" / name
+    path = dbt_target(warehouse) / name
     path.unlink(missing_ok=True)
-    result = dbt(warehouse, *args)
+    result = dbt_command(warehouse, *args)
     assert path.exists(), result.stdout[-4000:] + result.stderr[-2000:]
     return json.loads(path.read_text())["results"]
 
@@ -58,10 +50,10 @@ def dbt_results(warehouse: Path, name: str, *args: str) -> list[dict]:
 @pytest.fixture(scope="session")
 def scratch_warehouse(tmp_path_factory) -> Path:
     """A warehouse with the raw tables and every seed and model, all empty."""
-    warehouse = tmp_path_factory.mktemp("dbt_unit_tests") / "scratch.duckdb"
+    warehouse = tmp_path_factory.mktemp("dbt_unit_tests") / "rotation.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.execute(RAW_SCHEMA.read_text())
-    built = dbt(warehouse, "build", "--empty", "--exclude-resource-type", "test", "unit_test")
+    built = dbt_command(warehouse, "build", "--empty", "--exclude-resource-type", "test", "unit_test")
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
     return warehouse
 

@@ -44,7 +44,7 @@ def row(frame: pd.DataFrame, pair_id: str, day: str) -> dict:
 
 
 def test_incremental_streaks_match_a_full_rebuild(tmp_path):
-    path = tmp_path / "streaks.duckdb"
+    path = tmp_path / "rotation.duckdb"
     flat = [100] * 10
     load_prices(path, closes("^GSPC", flat, FIRST) + closes("SPY", flat, FIRST) + closes("^RUT", RUT, FIRST)
                 + closes("^IXIC", IXIC, FIRST) + closes("IWM", RUT, FIRST) + closes("RSP", IXIC, FIRST))

@@ -8,7 +8,7 @@ from tests.conftest import load_prices, run_dbt
 
 
 def test_latest_load_tests_see_the_latest_load_only_and_full_refresh_every_row(tmp_path):
-    path = tmp_path / "scope.duckdb"
+    path = tmp_path / "rotation.duckdb"
     # An older load with a source the accepted_values test on stg_prices_daily.source (where: latest_load) rejects,
     # then a load of good rows: the latest load.
     load_prices(path, [("SPY", "2025-01-02", 100.0, 100.0)], source="bogus")

@@ -18,6 +18,9 @@ from orchestration.extract.nyse_calendar import (
 )
 from tests.conftest import load_prices, run_dbt
 
+# Its tests share one build; kept on one of make test's two workers, it is built once.
+pytestmark = pytest.mark.xdist_group("test_quality_checks")
+
 CHECKS = ("sessions_complete", "daily_moves_plausible", "splits_recorded", "prices_not_stale",
           "nyse_calendar_covers_prices")
 
@@ -50,7 +53,7 @@ def found(warehouse, check: str, columns: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def first_build(tmp_path_factory):
     """A warehouse of hand-made prices after its first build: (warehouse, dbt's output)."""
-    warehouse = tmp_path_factory.mktemp("quality") / "quality.duckdb"
+    warehouse = tmp_path_factory.mktemp("quality") / "rotation.duckdb"
     load_prices(warehouse, [
         # SPY misses 2025-01-06; 2025-01-09 is a closure (not missing).
         ("SPY", "2025-01-02", 100.0, 100.0), ("SPY", "2025-01-03", 101.0, 101.0),

@@ -23,6 +23,9 @@ import pytest
 from orchestration import config
 from tests.conftest import delete_price, load_prices, query, run_dbt
 
+# Its tests share one build; kept on one of make test's two workers, it is built once.
+pytestmark = pytest.mark.xdist_group("test_sql_logic")
+
 # The dbt unit tests run in tests/test_dbt_unit_tests.py; these builds need not repeat them.
 BUILD = ("build", "--exclude-resource-type", "unit_test")
 
@@ -50,7 +53,7 @@ PRICES = (
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fixture") / "fixture.duckdb"
+    path = tmp_path_factory.mktemp("fixture") / "rotation.duckdb"
     load_prices(path, PRICES)
     run_dbt(path, *BUILD)
     return path
@@ -91,7 +94,7 @@ def test_summary(warehouse):
 
 def test_the_summary_follows_the_vars_and_the_seeds(warehouse, tmp_path, monkeypatch):
     """Another pair, cohort, guidance index and headline order: labels and tickers follow, nothing keeps an old name."""
-    copy = tmp_path / "other.duckdb"
+    copy = tmp_path / "rotation.duckdb"
     shutil.copy(warehouse, copy)
     seeds = tmp_path / "seeds"
     shutil.copytree(config.SEEDS_DIR, seeds)
@@ -129,7 +132,7 @@ def test_the_summary_follows_the_vars_and_the_seeds(warehouse, tmp_path, monkeyp
 
 
 def test_incremental_refresh_matches_a_full_rebuild(tmp_path):
-    path = tmp_path / "incremental.duckdb"
+    path = tmp_path / "rotation.duckdb"
     load_prices(path, PRICES)
     run_dbt(path, *BUILD)
     # A new session, a revised old close and a vanished row, then an incremental build ...

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 from local_servers import free_port, running
+
+# Its tests share one build; kept on one of make test's two workers, it is built once.
+pytestmark = pytest.mark.xdist_group("test_ui_lineage")
 
 QUERY = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
 LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
@@ -92,3 +96,12 @@ def test_serving_assets_follow_every_mart(asset_nodes):
     assert asset_nodes["serving/marts_snapshot"]["groupName"] == "serving"
     assert parents["serving/marts_snapshot"] == marts
     assert parents["serving/dashboard"] == {"serving/marts_snapshot"}
+
+
+def test_dg_check_defs_passes():
+    """`dg check defs`: Dagster's own check that the project's definitions and component files load."""
+    bin_folder = Path(sys.executable).parent
+    env = {**os.environ, "VIRTUAL_ENV": str(bin_folder.parent), "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([str(bin_folder / "dg"), "check", "defs"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "All definitions loaded successfully." in result.stdout + result.stderr

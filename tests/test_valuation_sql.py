@@ -18,7 +18,7 @@ from tests.conftest import query, run_dbt
 
 
 def test_published_reference_counts(reference_data, tmp_path):
-    path = tmp_path / "w.duckdb"
+    path = tmp_path / "rotation.duckdb"
     landing = tmp_path / "landing"
     landing.mkdir()
     shutil.copy(reference_data / "published_guidance_counts.csv", landing)
