@@ -132,6 +132,7 @@ def yahoo(server):
     server.clear()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """make test runs two workers (pytest-xdist, --dist loadgroup): the tests of the session's demo
     warehouse go to one of them, so that it is built once."""
