@@ -9,14 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from orchestration.serve import dashboard_queries as data
+from orchestration.serve.formatting import percent
 from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
 LOOKBACKS = {"3 months": 92, "1 year": 366, "3 years": 3 * 366, "10 years": 10 * 366, "all": None}
-
-
-def percent(value, digits: int = 2) -> str:
-    """0.0123 -> '+1.23 %'; missing values -> 'n/a'."""
-    return "n/a" if value is None or pd.isna(value) else f"{value * 100:+.{digits}f} %"
 
 
 def line_chart(frame: pd.DataFrame, y: str, color: str, y_title: str, y_format: str = ".1%") -> alt.Chart:

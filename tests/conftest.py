@@ -53,6 +53,20 @@ def delete_price(warehouse: Path, ticker: str, day: str) -> None:
         upsert(con, PRICES.name, kept, source, ingested_at=datetime.now(), replace=[ticker])
 
 
+def latest_load_changes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """What the incremental models read of raw.load_log: for each ticker the latest price load
+    inserted, changed or deleted rows of, the earliest such date (columns ticker, from_date)."""
+    return con.execute(
+        """
+        SELECT partition_value AS ticker, min(least(changed_from, deleted_from)) AS from_date
+        FROM raw.load_log
+        WHERE table_name = ? AND load_id = (SELECT load_id FROM raw.load_log WHERE table_name = ? ORDER BY seq DESC LIMIT 1)
+        GROUP BY ticker ORDER BY ticker
+        """,
+        [PRICES.name, PRICES.name],
+    ).df()
+
+
 # dbt's parse cache is only valid for the profile that wrote it, and the profile names the warehouse
 # file. So dbt runs each test's warehouse from one folder per name in this process: the project is
 # parsed once per process and warehouse name, not once per test.

@@ -13,12 +13,11 @@ import pytest
 from orchestration.extract.demo import DemoSource
 from orchestration.extract.files import FilesSource
 from orchestration.land import prices as price_ingest
-from orchestration.land.load_log import latest_load_changes
 from orchestration.land.prices import ingest_price_batches, last_session_per_ticker
 from orchestration.land.tables import PRICES
 from orchestration.land.upsert import LoadCounts, MixedSourceError, upsert
 from orchestration.universe import load_universe
-from tests.conftest import load_prices
+from tests.conftest import latest_load_changes, load_prices
 
 HEADER = "date,ticker,open,high,low,close,adj_close,volume"
 FIRST_RUN = datetime(2025, 1, 6, 21, 0, 0)

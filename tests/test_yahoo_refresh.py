@@ -23,10 +23,10 @@ from yahoo_stub import (
 
 from orchestration.extract.yahoo_incremental import fetch_yahoo
 from orchestration.land.backfill import backfill_prices
-from orchestration.land.load_log import latest_load_changes
 from orchestration.land.prices import ingest_price_batches
 from orchestration.land.tables import PRICES
 from orchestration.land.upsert import LoadCounts, upsert
+from tests.conftest import latest_load_changes
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'raise_errors' deprecated:DeprecationWarning"),

@@ -6,8 +6,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration import config as settings
 from orchestration.defs.valuations import VALUATIONS_KEY
 from orchestration.land.guidance_landing import process_landing_folder
-from orchestration.land.upsert import LoadCounts, MixedSourceError, upsert
-from orchestration.land.valuations import demo_valuations, resolve_valuation_source
+from orchestration.land.valuations import load_demo_guidance
 
 EVENTS_KEY = dg.AssetKey(["raw", "guidance_events"])
 COUNTS_KEY = dg.AssetKey(["raw", "guidance_counts"])
@@ -27,15 +26,11 @@ COUNTS_KEY = dg.AssetKey(["raw", "guidance_counts"])
 )
 def raw_guidance(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     folder = settings.guidance_landing_folder()
-    demo_events = LoadCounts()
     with warehouse.get_connection() as con:
-        if resolve_valuation_source(con) == "demo":
-            events = demo_valuations(con).guidance_events().assign(source_file="demo")
-            try:
-                demo_events = upsert(con, "raw.guidance_events", events, "demo", load_id=context.run_id)
-            except MixedSourceError as error:
-                context.log.warning(f"demo guidance not loaded: {error}")
+        demo_events, warnings = load_demo_guidance(con, load_id=context.run_id)
         report = process_landing_folder(con, folder, settings.quarantine_folder(), load_id=context.run_id)
+    for warning in warnings:
+        context.log.warning(warning)
     for problem in report.problems:
         context.log.error(str(problem))
     for original, target in report.quarantined:

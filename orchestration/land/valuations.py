@@ -102,6 +102,17 @@ def _load_yahoo(con, load: ValuationLoad, load_id: str) -> None:
     load.notes.append(f"yahoo info: {len(report.fetched)} fetched, {len(report.skipped)} already stored for {report.as_of_date}")
 
 
+def load_demo_guidance(con: duckdb.DuckDBPyConnection, load_id: str) -> tuple[LoadCounts, list[str]]:
+    """The demo's EPS guidance events, when the valuations follow the demo: what landed, and warnings."""
+    if resolve_valuation_source(con) != "demo":
+        return LoadCounts(), []
+    events = demo_valuations(con).guidance_events().assign(source_file="demo")
+    try:
+        return upsert(con, "raw.guidance_events", events, "demo", load_id=load_id), []
+    except MixedSourceError as error:
+        return LoadCounts(), [f"demo guidance not loaded: {error}"]
+
+
 def load_valuations(con: duckdb.DuckDBPyConnection, source: str, load_id: str) -> ValuationLoad:
     """Membership and snapshots from `source`, then the imported P/E history files (with any source)."""
     load = ValuationLoad()

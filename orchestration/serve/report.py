@@ -10,16 +10,13 @@ from rich.table import Table
 from rich.text import Text
 
 from orchestration.serve.dashboard_queries import HEADLINE_POSITIONS
+from orchestration.serve.formatting import percent
 
 SUMMARY = "marts.rotation_summary"
 
 
 class ReportError(Exception):
     pass
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value * 100:+.{digits}f} %"
 
 
 def load_summary_row(con: duckdb.DuckDBPyConnection, on: date | None) -> dict:
@@ -89,7 +86,7 @@ def _streak_text(s: dict) -> str:
     if sessions is None:
         return "n/a (the pair's tickers are not both loaded)"
     if sessions == 0:
-        return f"no streak: the leader did not outperform ({pct(s['streak_spread_1d'])} vs the laggard)"
+        return f"no streak: the leader did not outperform ({percent(s['streak_spread_1d'])} vs the laggard)"
     text = f"{sessions} session{'s' if sessions != 1 else ''} in a row, since {s['streak_start_date']}"
     if s["streak_longest_since_date"] is None:
         return text + "; the longest in the data"
@@ -117,24 +114,24 @@ def render_report(s: dict, requested: date | None) -> Group:
         ticker = s[f"headline_index_{position}_ticker"]
         if ticker is not None:
             table.add_row(f"{s[f'headline_index_{position}_label']} ({ticker}) YTD / 5-day",
-                          f"{pct(s[f'headline_index_{position}_return_ytd'])} / {pct(s[f'headline_index_{position}_return_5d'])}")
+                          f"{percent(s[f'headline_index_{position}_return_ytd'])} / {percent(s[f'headline_index_{position}_return_5d'])}")
     cohort = s["cohort_label"]
     table.add_row(
         f"{cohort} YTD, equal weight",
-        f"{pct(s['cohort_return_ytd_equal_weight'])} ({s['cohort_members'] or 0} of {s['cohort_size']} members with data)",
+        f"{percent(s['cohort_return_ytd_equal_weight'])} ({s['cohort_members'] or 0} of {s['cohort_size']} members with data)",
     )
     if s["top_sector"] is not None:
-        table.add_row("Best sector today", f"{s['top_sector']} {pct(s['top_sector_return_1d'])}")
-        table.add_row("Worst sector today", f"{s['bottom_sector']} {pct(s['bottom_sector_return_1d'])}")
-        table.add_row("Best minus worst", pct(s["sector_spread_1d"]))
+        table.add_row("Best sector today", f"{s['top_sector']} {percent(s['top_sector_return_1d'])}")
+        table.add_row("Worst sector today", f"{s['bottom_sector']} {percent(s['bottom_sector_return_1d'])}")
+        table.add_row("Best minus worst", percent(s["sector_spread_1d"]))
     else:
         table.add_row("Sectors", "n/a (no sector ETF prices loaded)")
     cap_weight = s.get("cohort_return_ytd_cap_weight")
     if cap_weight is not None:
-        table.add_row(f"{cohort} YTD, cap weight", pct(cap_weight))
+        table.add_row(f"{cohort} YTD, cap weight", percent(cap_weight))
     rest = s.get("cohort_complement_return_ytd_cap_weight")
     if rest is not None:
-        table.add_row(f"{s['cohort_complement_label']} YTD, cap weight", pct(rest))
+        table.add_row(f"{s['cohort_complement_label']} YTD, cap weight", percent(rest))
     for label, value in _valuation_rows(s) + _guidance_rows(s):
         table.add_row(label, value)
     parts.append(table)
