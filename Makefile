@@ -16,10 +16,11 @@ run: prepare  ## materialize every asset on the demo market and print the report
 	$(BIN)/rotation run
 	$(BIN)/rotation report
 
-# Two workers: most tests wait on a dbt or Dagster subprocess that uses one core.
+# Two workers, each handed whole test modules in the order tests/conftest.py gives them: most tests
+# wait on a dbt or Dagster subprocess that uses one core.
 TEST_WORKERS ?= 2
 test: prepare lint  ## lint, then the whole test suite (the Dagster definitions' check and the dbt unit tests included)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 lint: install  ## ruff (settings in pyproject.toml)
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 import yfinance as yf
+from filelock import FileLock
 from pytest_httpserver import HTTPServer
 from yahoo_stub import stand_in_for_yahoo
 
@@ -146,27 +148,37 @@ def yahoo(server):
     server.clear()
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+# make test runs two pytest-xdist workers, each handed whole modules (--dist loadscope, so a module's
+# shared build is made once). The modules that run whole pipelines go first, longest first, so that
+# the two workers finish together instead of one waiting for a long module handed out last.
+LONGEST_FIRST = ["test_yahoo_end_to_end", "test_end_to_end", "test_bench_smoke", "test_sql_logic", "test_browser"]
+
+
 def pytest_collection_modifyitems(items):
-    """make test runs two workers (pytest-xdist, --dist loadgroup): the tests of the session's demo
-    warehouse go to one of them, so that it is built once."""
-    for item in items:
-        if "demo_run" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("demo warehouse"))
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(rank)))
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def demo_run(tmp_path_factory, worker_id) -> tuple[Path, subprocess.CompletedProcess]:
     """One demo warehouse built by `rotation run` for the whole session, with its serving snapshot beside it:
-    the warehouse file and the run's output. Tests only read it; a test that changes it works on a copy."""
-    folder = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "ROTATION_WAREHOUSE": str(folder / "rotation.duckdb"), "DAGSTER_HOME": str(folder)}
-    for name in ("ROTATION_SOURCE", "ROTATION_FILES", "ROTATION_SERVING"):
-        env.pop(name, None)
-    rotation = Path(sys.executable).parent / "rotation"
-    result = subprocess.run([str(rotation), "run"], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return folder / "rotation.duckdb", result
+    the warehouse file and the run's output. Tests only read it; a test that changes it works on a copy.
+    With several xdist workers, the first that needs it builds it (under a lock) and the others read it."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder = shared / "demo"
+    with FileLock(shared / "demo.lock"):
+        output = folder / "run.json"
+        if not output.exists():
+            folder.mkdir(exist_ok=True)
+            env = {**os.environ, "ROTATION_WAREHOUSE": str(folder / "rotation.duckdb"), "DAGSTER_HOME": str(folder)}
+            for name in ("ROTATION_SOURCE", "ROTATION_FILES", "ROTATION_SERVING"):
+                env.pop(name, None)
+            rotation = Path(sys.executable).parent / "rotation"
+            result = subprocess.run([str(rotation), "run"], env=env, capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            output.write_text(json.dumps({"args": result.args, "stdout": result.stdout, "stderr": result.stderr}))
+    run = json.loads(output.read_text())
+    return folder / "rotation.duckdb", subprocess.CompletedProcess(run["args"], 0, run["stdout"], run["stderr"])
 
 
 @pytest.fixture(scope="session")

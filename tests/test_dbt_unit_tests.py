@@ -19,9 +19,6 @@ import yaml
 from orchestration.config import DBT_PROJECT_DIR, PROJECT_ROOT
 from tests.conftest import dbt_command, dbt_target
 
-# Its tests share one build; kept on one of make test's two workers, it is built once.
-pytestmark = pytest.mark.xdist_group("test_dbt_unit_tests")
-
 RAW_SCHEMA = PROJECT_ROOT / "warehouse" / "raw_schema.sql"
 # How many unit tests the yml files define: change it with them, so that a file dbt stops finding
 # (or a suite that silently shrinks) fails here.

@@ -18,9 +18,6 @@ from orchestration.extract.nyse_calendar import (
 )
 from tests.conftest import load_prices, run_dbt
 
-# Its tests share one build; kept on one of make test's two workers, it is built once.
-pytestmark = pytest.mark.xdist_group("test_quality_checks")
-
 CHECKS = ("sessions_complete", "daily_moves_plausible", "splits_recorded", "prices_not_stale",
           "nyse_calendar_covers_prices")
 

@@ -23,9 +23,6 @@ import pytest
 from orchestration import config
 from tests.conftest import delete_price, load_prices, query, run_dbt
 
-# Its tests share one build; kept on one of make test's two workers, it is built once.
-pytestmark = pytest.mark.xdist_group("test_sql_logic")
-
 # The dbt unit tests run in tests/test_dbt_unit_tests.py; these builds need not repeat them.
 BUILD = ("build", "--exclude-resource-type", "unit_test")
 

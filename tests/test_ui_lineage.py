@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 from local_servers import free_port, running
 
-# Its tests share one build; kept on one of make test's two workers, it is built once.
-pytestmark = pytest.mark.xdist_group("test_ui_lineage")
-
 QUERY = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
 LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
