@@ -7,8 +7,9 @@ BIN := .venv/bin
 DBT_ARGS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
 export UV_COMPILE_BYTECODE := 1
-# Dagster reads dagster.yaml from here (unless DAGSTER_HOME is set); run history goes to the gitignored .dagster folder.
-export DAGSTER_HOME ?= $(CURDIR)
+# Dagster's instance (dagster.yaml, run history): DAGSTER_HOME when set, else the warehouse's own (config.dagster_home:
+# the project folder, history in the gitignored .dagster folder, for the default warehouse).
+WAREHOUSE_DAGSTER_HOME = $${DAGSTER_HOME:-$$($(BIN)/python -c "from orchestration.config import dagster_home; print(dagster_home())")}
 
 .PHONY: run test lint ui dashboard docs docs-serve install prepare clean
 
@@ -27,7 +28,8 @@ lint: install  ## ruff (settings in pyproject.toml)
 
 UI_PORT ?= 3000
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it; UI_PORT=... for another port)
-	env --default-signal=INT,TERM VIRTUAL_ENV=$(CURDIR)/.venv PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev --host 127.0.0.1 --port $(UI_PORT)
+	env --default-signal=INT,TERM DAGSTER_HOME=$(WAREHOUSE_DAGSTER_HOME) VIRTUAL_ENV=$(CURDIR)/.venv PATH=$(CURDIR)/$(BIN):$$PATH \
+	  $(BIN)/dg dev --host 127.0.0.1 --port $(UI_PORT)
 
 dashboard: prepare  ## the Market Rotation dashboard on http://127.0.0.1:8501, read from the serving snapshot (Ctrl-C stops it)
 	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true --browser.gatherUsageStats false
@@ -53,8 +55,10 @@ prepare: install $(MANIFEST)  ## the dbt manifest the Dagster definitions load
 $(MANIFEST): $(DBT_FILES) uv.lock
 	$(BIN)/dbt parse $(DBT_ARGS) --quiet
 
+# Removes the warehouses with everything derived from them (snapshots, dbt and Dagster folders, locks); keeps
+# the quarantine and landing folders, which hold files given by users.
 clean:
-	rm -rf .venv .dagster dbt_project/target dbt_project/logs warehouse/*.duckdb warehouse/*.duckdb.wal
+	rm -rf .venv .dagster dbt_project/target dbt_project/logs warehouse/*.duckdb warehouse/*.duckdb.* warehouse/serving
 
 .PHONY: bench
 bench: prepare  ## the scale benchmark (BENCH_TICKERS=3000 BENCH_YEARS=30 by default; see docs/performance.md)

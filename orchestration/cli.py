@@ -8,6 +8,8 @@ import sys
 import time
 from contextlib import contextmanager
 
+from pathlib import Path
+
 import click
 import duckdb
 
@@ -22,11 +24,13 @@ def _prepare_dbt_manifest() -> None:
         dbt_resource().cli(["parse"], raise_on_error=True).wait()
 
 
-def _use_project_instance() -> None:
-    """Record runs in the project's Dagster instance (dagster.yaml), so the UI shows them."""
-    if "DAGSTER_HOME" not in os.environ:
-        os.environ["DAGSTER_HOME"] = str(config.PROJECT_ROOT)
-        os.chdir(config.PROJECT_ROOT)
+def _use_warehouse_instance() -> None:
+    """Record runs in the Dagster instance of the warehouse (the project's for the default one, so the UI
+    shows them; see config.dagster_home)."""
+    home = config.dagster_home()
+    os.environ["DAGSTER_HOME"] = str(home)
+    if home == config.PROJECT_ROOT:
+        os.chdir(config.PROJECT_ROOT)  # dagster.yaml's storage folders are relative to it
 
 
 def _open_read_only() -> duckdb.DuckDBPyConnection:
@@ -37,6 +41,19 @@ def _open_read_only() -> duckdb.DuckDBPyConnection:
         return connect_snapshot(config.serving_folder())
     except SnapshotError as error:
         raise click.ClickException(str(error)) from error
+
+
+def _choose_warehouse(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ["ROTATION_WAREHOUSE"] = str(Path(value).expanduser().resolve())
+
+
+def warehouse_option(command):
+    """--warehouse on a command: the warehouse it runs on or reads the snapshot of (else ROTATION_WAREHOUSE)."""
+    return click.option(
+        "--warehouse", type=click.Path(dir_okay=False), callback=_choose_warehouse, expose_value=False, is_eager=True,
+        help="The warehouse's DuckDB file. Default: ROTATION_WAREHOUSE, else warehouse/rotation.duckdb.",
+    )(command)
 
 
 @click.group()
@@ -51,23 +68,35 @@ def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill
     `resources` replace the definitions' own for this run."""
     import dagster as dg
 
+    from orchestration.warehouse_writer import WarehouseHeld, wait_until_writable
+
     warehouse = config.warehouse_path()
     os.environ["ROTATION_WAREHOUSE"] = str(warehouse)  # absolute, before the working folder may change
     started = time.perf_counter()
-    _use_project_instance()
+    try:
+        wait_until_writable(warehouse, lambda message: click.echo(message, err=True))
+    except WarehouseHeld as held:
+        raise click.ClickException(str(held)) from None
+    _use_warehouse_instance()
     _prepare_dbt_manifest()
     from orchestration.definitions import load_definitions
 
     run_config = {
         "ops": {"raw__prices_daily": {"config": ingest_config},
                 "rotation_dbt_assets": {"config": {"full_refresh": full_refresh}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        # Dagster's own console lines carry tracebacks; the messages that matter are printed below, one per line.
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     click.echo(f"{headline} into {warehouse} ...")
     with dg.DagsterInstance.get() as instance, _backfill_progress_bar(show_backfill_progress):
         result = load_definitions().resolve_job_def(job_name).execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, resources=resources
         )
+        for entry in instance.all_logs(result.run_id):
+            # (Dagster's "Dependencies for step ... Not executing." lines add nothing to the FAILED line below.)
+            if entry.dagster_event is None and entry.level >= logging.WARNING and \
+                    not entry.user_message.startswith("Dependencies for step"):
+                click.echo(f"{logging.getLevelName(entry.level).lower()}: {entry.user_message}", err=True)
     elapsed = time.perf_counter() - started
 
     failed_checks = [
@@ -82,13 +111,26 @@ def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                click.echo(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", err=True)
+                failure = event.step_failure_data
+                click.echo(f"FAILED {event.step_key}: {_failure_reason(failure.error, failure.user_failure_data)}", err=True)
+            elif event.event_type_value == "RESOURCE_INIT_FAILURE":
+                click.echo(f"FAILED before any step: {_failure_reason(event.engine_event_data.error)}", err=True)
         click.echo(f"Pipeline failed after {elapsed:.1f} s (run {result.run_id}).", err=True)
         sys.exit(1)
     click.echo(f"Pipeline finished in {elapsed:.1f} s (run {result.run_id}).")
     if any(c.severity is None or c.severity.value == "ERROR" for c in failed_checks):
         click.echo("Some checks failed: see the messages above; data that passed was loaded.", err=True)
         sys.exit(1)
+
+
+def _failure_reason(error, user_failure=None) -> str:
+    """A failure in one line: what the step said (dg.Failure), else the innermost error's own message."""
+    if user_failure is not None and user_failure.description:
+        return user_failure.description
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip().splitlines()[0]
+    return message.removeprefix(f"{error.cls_name}: ").removeprefix(f"dagster._core.definitions.events.{error.cls_name}: ")
 
 
 def _check_detail(check) -> str:
@@ -155,12 +197,14 @@ def _backfill_progress_bar(enabled: bool):
 
 
 @main.command()
+@warehouse_option
 @click.option("--source", type=click.Choice(config.SOURCES), default=None,
               help="Price source. Default: ROTATION_SOURCE, else demo (files when --files is given).")
-@click.option("--files", "files", multiple=True, help="Price file(s) in the long CSV layout (files source).")
+@click.option("--files", "files", multiple=True, type=click.Path(exists=True),
+              help="Price file(s) or folder(s) (files source).")
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild the incremental models from scratch and test every row, e.g. after deleting prices by hand.")
-@click.argument("more_files", nargs=-1, type=click.Path())
+@click.argument("more_files", nargs=-1, type=click.Path(exists=True))
 def run(source: str | None, files: tuple[str, ...], full_refresh: bool, more_files: tuple[str, ...]) -> None:
     """Ingest prices and build every model, through the same Dagster job the schedule runs.
 
@@ -174,6 +218,7 @@ def run(source: str | None, files: tuple[str, ...], full_refresh: bool, more_fil
 
 
 @main.command()
+@warehouse_option
 @click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]),
               help="First date of the history to load (YYYY-MM-DD), e.g. 1987-01-01.")
 @click.option("--tickers", multiple=True, help="Only these tickers (repeat the option or separate by commas). Default: the universe.")
@@ -195,6 +240,7 @@ def backfill(start, tickers: tuple[str, ...], restart: bool) -> None:
 
 
 @main.command()
+@warehouse_option
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Session to report (YYYY-MM-DD); the last one on or before it. Default: the latest.")
 def report(on) -> None:
@@ -209,6 +255,7 @@ def report(on) -> None:
 
 
 @main.command()
+@warehouse_option
 @click.argument("query", required=False)
 def sql(query: str | None) -> None:
     """Run read-only SQL on the serving snapshot of the marts; without QUERY, an interactive prompt."""

@@ -9,7 +9,9 @@ ROTATION_YAHOO_URL  send the yahoo source's requests to this server instead of Y
                     stand-in). Default: unset, Yahoo itself.
 ROTATION_SEEDS      folder of the universe seed CSVs, read by ingest and dbt (default: dbt_project/seeds)
 ROTATION_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit for ingest and dbt, e.g. 3GB (default: DuckDB's own, 80 % of RAM)
-ROTATION_SERVING    the readers' snapshot folder (default: serving/ beside the warehouse file)
+ROTATION_SERVING    the readers' snapshot folder (default: serving/<warehouse name>/ beside the warehouse file)
+DAGSTER_HOME        Dagster's instance folder (default: the project folder for the default warehouse, so
+                    the UI shows its runs; <warehouse file>.dagster/ beside any other warehouse)
 
 Valuations and guidance:
 ROTATION_VALUATION_SOURCE    demo | yahoo | files; default: demo beside demo prices, else files
@@ -83,10 +85,42 @@ def duckdb_settings() -> dict[str, str]:
     return {"memory_limit": limit} if limit else {}
 
 
+def warehouse_name() -> str:
+    """The warehouse file's name without its extension: `rotation` for warehouse/rotation.duckdb."""
+    return warehouse_path().stem
+
+
 def serving_folder() -> Path:
-    """Where the read-only snapshot of the marts is published for readers (SQL, dashboard, BI)."""
+    """Where the read-only snapshot of the marts is published for readers (SQL, dashboard, BI): one folder
+    per warehouse, so a second warehouse (e.g. for real data) never replaces the first one's snapshot."""
     configured = os.environ.get("ROTATION_SERVING")
-    return Path(configured).expanduser().resolve() if configured else warehouse_path().parent / "serving"
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return warehouse_path().parent / "serving" / warehouse_name()
+
+
+def dagster_home() -> Path:
+    """The Dagster instance (run history, schedules) for runs on the current warehouse: DAGSTER_HOME when
+    set; else the project folder (its dagster.yaml, history in .dagster/) for the default warehouse, and
+    `<warehouse file>.dagster/` beside any other, so two warehouses never share a run history."""
+    configured = os.environ.get("DAGSTER_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    if warehouse_path() == DEFAULT_WAREHOUSE:
+        return PROJECT_ROOT
+    home = warehouse_path().with_name(f"{warehouse_path().name}.dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        import yaml
+
+        # The project's settings without its storage folders, so Dagster keeps this history here.
+        shared = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+        for key in ("storage", "local_artifact_storage", "compute_logs"):
+            shared.pop(key, None)
+        settings.write_text(f"# Dagster settings for the runs on {warehouse_path().name}: the project's dagster.yaml "
+                            "without its storage folders.\n" + yaml.safe_dump(shared, sort_keys=False))
+    return home
 
 
 def dbt_target_folder() -> Path:

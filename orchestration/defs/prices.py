@@ -104,6 +104,8 @@ def raw_prices_daily(
             f"loaded tickers that are not in the universe seed: {', '.join(report.tickers_outside_universe)} "
             "(they get returns but no sector, cohort or pair; add them to dbt_project/seeds/universe_tickers.csv)"
         )
+    if not report.accepted_origins:
+        raise dg.Failure(_nothing_landed(source, files, report.problems, fetched.failures))
     counts = report.counts
     context.log.info(f"{source}: {counts}")
     return dg.MaterializeResult(
@@ -132,12 +134,33 @@ def raw_prices_daily(
         check_results=[
             _check(
                 "price_batches_valid", not report.rejected, dg.AssetCheckSeverity.ERROR,
+                summary=_problems_summary(report.problems),
                 rejected=dg.MetadataValue.text("\n".join(b.origin for b in report.rejected)),
                 problems=dg.MetadataValue.md("\n".join(f"- {p}" for p in report.problems) or "none"),
             ),
             _failures_check(fetched.failures),
         ],
     )
+
+
+def _problems_summary(problems: list) -> str:
+    if not problems:
+        return "every batch passed"
+    more = f" (and {len(problems) - 1} more problem(s): see the run's log)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}"
+
+
+def _nothing_landed(source: str, files: list[str], problems: list, failures: dict) -> str:
+    """One line saying why a run landed no prices at all: such a run fails, so nothing is built or published."""
+    if problems:
+        why = _problems_summary(problems)
+    elif failures:
+        why = _problems_summary(list(failures.values()))
+    elif source == "files":
+        why = f"no price files found in {', '.join(files)} (a folder stands for the CSV and Parquet price files in it)"
+    else:
+        why = f"the {source} source delivered no prices"
+    return f"no prices landed, so nothing was built or published: {why}"
 
 
 def _failures_check(failures: dict) -> dg.AssetCheckResult:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -17,6 +19,7 @@ from orchestration import config
 from orchestration.extract.base import PriceFetch
 from orchestration.extract.registry import fetch_prices
 from orchestration.universe import Universe
+from orchestration.warehouse_writer import WarehouseHeld, exclusive_writer
 
 dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR)
 
@@ -29,8 +32,22 @@ class PriceSources(dg.ConfigurableResource):
         return fetch_prices(con, source, files, universe)
 
 
-def warehouse_resource() -> DuckDBResource:
-    return DuckDBResource(database=str(config.export_warehouse_for_dbt()), connection_config=config.duckdb_settings())
+class WarehouseResource(DuckDBResource):
+    """The writer's DuckDB file, held by one run at a time: a run waits for the warehouse's writer lock
+    before its first step and keeps it to its end (the jobs run in one process, so the resource lives
+    as long as the run), and stops before any step when a foreign process has the file open."""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+        try:
+            with exclusive_writer(Path(self.database), context.run_id or "an unnamed run", context.log.warning):
+                yield self
+        except WarehouseHeld as held:
+            raise dg.Failure(str(held)) from None
+
+
+def warehouse_resource() -> WarehouseResource:
+    return WarehouseResource(database=str(config.export_warehouse_for_dbt()), connection_config=config.duckdb_settings())
 
 
 def dbt_executable() -> str:
@@ -60,6 +77,9 @@ def dbt_resource() -> DbtCliResource:
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    # One process per run: steps share the resources, so the warehouse's writer lock spans the whole run
+    # (and no step pays a process start).
     return dg.Definitions(
-        resources={"warehouse": warehouse_resource(), "dbt": dbt_resource(), "price_sources": PriceSources()}
+        resources={"warehouse": warehouse_resource(), "dbt": dbt_resource(), "price_sources": PriceSources()},
+        executor=dg.in_process_executor,
     )

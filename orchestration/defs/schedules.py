@@ -2,12 +2,23 @@
 
 import dagster as dg
 
+from orchestration import config
 from orchestration.trading_calendar import is_trading_day
+
+# Every job writing the warehouse carries its path in this tag: dagster.yaml's run queue starts one run
+# per value at a time (a run from `rotation run` counts too: it is recorded with the tag).
+WAREHOUSE_TAG = "rotation/warehouse"
+
+
+def warehouse_tags() -> dict[str, str]:
+    return {WAREHOUSE_TAG: str(config.warehouse_path())}
+
 
 rotation_job = dg.define_asset_job(
     "rotation_job",
     selection=dg.AssetSelection.all(),
     description="Ingest prices and build every dbt model and test.",
+    tags=warehouse_tags(),
 )
 
 # The same graph with the ingest set to load history from a start date instead of refreshing. Its
@@ -18,6 +29,7 @@ price_backfill_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Load price history from Yahoo from a start date (resumable), then build every model.",
     config={"ops": {"raw__prices_daily": {"config": {"source": "yahoo", "backfill_start": "1987-01-01"}}}},
+    tags=warehouse_tags(),
 )
 
 

@@ -8,12 +8,14 @@ import dagster as dg
 
 from orchestration import config as settings
 from orchestration.defs.guidance import COUNTS_KEY, EVENTS_KEY
+from orchestration.defs.schedules import warehouse_tags
 from orchestration.land.guidance_landing import content_hash, pending_files
 
 guidance_job = dg.define_asset_job(
     "guidance_job",
     selection=dg.AssetSelection.assets(EVENTS_KEY, COUNTS_KEY).downstream(),
     description="Load the guidance landing folder and rebuild what depends on it.",
+    tags=warehouse_tags(),
 )
 
 

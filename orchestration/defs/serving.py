@@ -1,9 +1,12 @@
 """Serving assets: the readers' snapshot of the marts, and the dashboard's data read from it."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from orchestration import config
 from orchestration.defs.dbt import rotation_dbt_assets
+from orchestration.defs.resources import WarehouseResource
 from orchestration.serve.snapshot import (
     connect_snapshot,
     current_duckdb_file,
@@ -21,8 +24,8 @@ MART_KEYS = sorted((key for key in rotation_dbt_assets.keys if key.path[0] == "m
     description="Read-only copy of every mart (DuckDB file in the 1.0 storage format, plus Parquet files per mart and year), "
     "published atomically for rotation sql, the report, the dashboard and BI tools; only the years that changed are rewritten.",
 )
-def marts_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    snapshot = publish_snapshot(config.warehouse_path(), config.serving_folder())
+def marts_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    snapshot = publish_snapshot(Path(warehouse.database), config.serving_folder())
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.folder} ({snapshot.written})")
     return dg.MaterializeResult(metadata={
         "snapshot_id": snapshot.snapshot_id,

@@ -251,6 +251,9 @@ def _write_snapshot(warehouse: Path, folder: Path, snapshot_id: str, built_at: d
         marts = read_marts(con, "warehouse", MARTS_SCHEMA)
         if not marts:
             raise SnapshotError(f"{warehouse} has no tables in the {MARTS_SCHEMA} schema: build the dbt models first (rotation run)")
+        if not any(mart.rows for mart in marts):
+            raise SnapshotError(f"every mart of {warehouse} is empty: nothing was published, the current snapshot "
+                                "stays (load prices first, e.g. rotation run)")
         for mart in marts:
             if mart.name.startswith(".") or any(c in mart.name for c in "/\\\0"):
                 raise SnapshotError(f"the mart {mart.name!r} cannot name a Parquet folder: rename it")
@@ -279,6 +282,15 @@ def _switch_current(serving: Path, snapshot_folder: Path) -> None:
     os.replace(staged_link, link)
 
 
+def _remove_unfinished(serving: Path) -> None:
+    """What a publish killed midway left: its half-written folder and its staged link. Only one run writes
+    a warehouse at a time (warehouse_writer.py), so none of them belongs to a publish still going."""
+    for leftover in (serving / SNAPSHOTS_FOLDER).glob(".building-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for staged_link in serving.glob(f".{CURRENT_LINK}-*"):
+        staged_link.unlink(missing_ok=True)
+
+
 def _prune(snapshots: Path, keep: int) -> None:
     finished = sorted(p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in finished[:-keep]:
@@ -295,6 +307,7 @@ def publish_snapshot(warehouse: Path, serving: Path) -> Snapshot:
     snapshot_id = f"{built_at:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
     snapshots = serving / SNAPSHOTS_FOLDER
     snapshots.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished(serving)
     building = snapshots / f".building-{snapshot_id}"
     try:
         manifest = _write_snapshot(warehouse, building, snapshot_id, built_at, *_previous(serving))
