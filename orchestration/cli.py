@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-
 from pathlib import Path
 
 import click

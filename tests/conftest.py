@@ -183,5 +183,5 @@ def demo_run(tmp_path_factory, worker_id) -> tuple[Path, subprocess.CompletedPro
 
 @pytest.fixture(scope="session")
 def demo_serving(demo_run) -> Path:
-    """The serving folder of the session's demo warehouse."""
-    return demo_run[0].parent / "serving"
+    """The serving folder of the session's demo warehouse (its default: serving/<warehouse name>/ beside it)."""
+    return demo_run[0].parent / "serving" / "rotation"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from orchestration.extract.demo import rotation_sessions
+from orchestration.serve.snapshot import publish_snapshot
 from tests.conftest import query
 
 ROTATION = [str(Path(sys.executable).parent / "rotation")]
@@ -38,9 +40,11 @@ CONTRACT_COLUMNS = {
 
 
 def rotation(*args: str, warehouse: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ROTATION_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(warehouse.parent)}
-    env.pop("ROTATION_SOURCE", None)
-    env.pop("ROTATION_FILES", None)
+    """`rotation ARGS` on `warehouse`, with the defaults a user gets: its snapshot in serving/<name>/ and its
+    run history in <warehouse>.dagster/ beside it (a warehouse outside the project's default)."""
+    env = {**os.environ, "ROTATION_WAREHOUSE": str(warehouse)}
+    for name in ("ROTATION_SOURCE", "ROTATION_FILES", "ROTATION_SERVING", "DAGSTER_HOME"):
+        env.pop(name, None)
     result = subprocess.run(ROTATION + list(args), env=env, capture_output=True, text=True)
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -163,7 +167,21 @@ def test_a_second_run_changes_nothing_and_a_full_refresh_rebuilds_what_it_would_
     pd.testing.assert_frame_equal(before, query(path, returns))
 
 
-def test_files_run_with_a_bad_file_loads_the_good_one_and_fails_loudly(tmp_path):
+def run_status(warehouse: Path, run_id: str) -> str:
+    """The status of a run in the warehouse's own Dagster instance (<warehouse>.dagster/)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(warehouse.with_name(warehouse.name + ".dagster"))) as instance:
+        return instance.get_run_by_id(run_id).status.value
+
+
+def run_id_of(result: subprocess.CompletedProcess) -> str:
+    return re.search(r"\(run ([0-9a-f-]{36})\)", result.stdout + result.stderr).group(1)
+
+
+def test_a_second_warehouse_has_its_own_snapshot_and_history_and_a_bad_file_fails_loudly(demo_copy, tmp_path):
+    # The demo warehouse, published where its readers look by default.
+    publish_snapshot(demo_copy, tmp_path / "serving" / "rotation")
     good = tmp_path / "good.csv"
     good.write_text(
         "date,ticker,open,high,low,close,adj_close,volume\n"
@@ -176,13 +194,44 @@ def test_files_run_with_a_bad_file_loads_the_good_one_and_fails_loudly(tmp_path)
     result = rotation("run", "--files", str(good), str(bad), warehouse=warehouse, check=False)
     assert result.returncode == 1
     assert "bad.csv, row 2, ticker SPY: high 490.0 is below low 495.0" in result.stdout + result.stderr
-    assert not bad.exists() and good.exists()
+    assert good.exists()
     assert len(list((tmp_path / "quarantine").glob("*-bad.csv.reason.txt"))) == 1
     loaded = query(warehouse, "SELECT ticker, count(*) AS n FROM raw.prices_daily GROUP BY ticker ORDER BY ticker")
     assert loaded.to_dict("list") == {"ticker": ["^GSPC", "^RUT"], "n": [2, 2]}
     # The marts were still built from what landed.
     row = query(warehouse, "SELECT * FROM marts.fct_relative_streaks WHERE date = '2025-01-03' AND pair_id = 'russell2000_vs_sp500'").iloc[0]
     assert row["spread_1d"] == pytest.approx(0.02 - 0.01) and row["streak_sessions"] == 1
+
+    # Each warehouse has its own snapshot: the files run did not replace the demo's.
+    assert (tmp_path / "serving" / "files" / "current").is_symlink()
+    demo_report = rotation("report", "--warehouse", str(demo_copy), warehouse=warehouse).stdout
+    assert demo_report.startswith("DEMO DATA") and "session of 2026-11-20" in demo_report
+    files_report = rotation("report", warehouse=warehouse).stdout
+    assert "Source: files" in files_report and "session of 2025-01-03" in files_report
+    # ... and its own run history, beside it.
+    assert run_status(warehouse, run_id_of(result)) == "SUCCESS"
+
+
+def test_a_run_without_input_fails_at_once_and_publishes_nothing(tmp_path):
+    warehouse = tmp_path / "files.duckdb"
+    with duckdb.connect(str(warehouse)) as con:  # a warehouse with marts, published
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-03' AS date")
+    serving = tmp_path / "serving" / "files"
+    published = publish_snapshot(warehouse, serving)
+
+    missing = rotation("run", "--files", str(tmp_path / "typo.csv"), warehouse=warehouse, check=False)
+    assert missing.returncode == 2 and f"Path '{tmp_path / 'typo.csv'}' does not exist" in missing.stderr
+    assert not warehouse.with_name("files.duckdb.dagster").exists()  # refused before any run
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = rotation("run", "--files", str(empty), warehouse=warehouse, check=False)
+    assert result.returncode == 1
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed == [f"FAILED raw__prices_daily: no prices landed, so nothing was built or published: no price files "
+                      f"found in {empty} (a folder stands for the CSV and Parquet price files in it)"]
+    assert run_status(warehouse, run_id_of(result)) == "FAILURE"
+    assert (serving / "current").resolve() == published.folder
 
 
 def test_reference_data_figures(tmp_path, reference_data):

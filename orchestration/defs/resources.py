@@ -38,7 +38,7 @@ class WarehouseResource(DuckDBResource):
     as long as the run), and stops before any step when a foreign process has the file open."""
 
     @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
         try:
             with exclusive_writer(Path(self.database), context.run_id or "an unnamed run", context.log.warning):
                 yield self
