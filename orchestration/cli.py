@@ -13,6 +13,7 @@ import click
 import duckdb
 
 from orchestration import config
+from orchestration.serve.sql_output import FORMATS
 
 
 def _prepare_dbt_manifest() -> None:
@@ -33,7 +34,8 @@ def _use_warehouse_instance() -> None:
 
 
 def _open_read_only() -> duckdb.DuckDBPyConnection:
-    """Readers use the published snapshot, never the writer's file, so they cannot block a run."""
+    """Readers use the published snapshot, never the writer's file, so they cannot block a run; the
+    connection is sealed (serve/reader.py): it reads the snapshot's tables and nothing else."""
     from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
     try:
@@ -256,20 +258,24 @@ def report(on) -> None:
 @main.command()
 @warehouse_option
 @click.argument("query", required=False)
-def sql(query: str | None) -> None:
-    """Run read-only SQL on the serving snapshot of the marts; without QUERY, an interactive prompt."""
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="How results are printed (the prompt starts in it; .mode changes it).")
+def sql(query: str | None, fmt: str) -> None:
+    """Run SQL on the serving snapshot of the marts; without QUERY, a prompt (statements from stdin when
+    it is not a terminal). The connection reads the snapshot's tables only: no files, no ATTACH, no
+    writes, no settings. Exits 1 when a statement fails or is refused."""
+    from orchestration.serve.sql_prompt import QueryError, run_prompt, run_sql
+
     if query is not None:
         with _open_read_only() as con:
             try:
-                relation = con.sql(query)
-            except duckdb.Error as error:
-                raise click.ClickException(str(error)) from error
-            if relation is not None:
-                relation.show(max_rows=200)
+                run_sql(con, query, fmt)
+            except QueryError as error:
+                click.echo(str(error), err=True)
+                sys.exit(1)
         return
-    from orchestration.serve.sql_prompt import run_prompt
-
-    run_prompt(_open_read_only)
+    if run_prompt(_open_read_only, fmt):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

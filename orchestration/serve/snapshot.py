@@ -47,6 +47,7 @@ from orchestration.serve.fingerprints import (
     read_marts,
     year_filter,
 )
+from orchestration.serve.reader import connect_sealed
 
 STORAGE_VERSION = "v1.0.0"
 LAYOUT = 2  # snapshot.json's layout; a previous snapshot of another layout is not reused
@@ -321,9 +322,10 @@ def publish_snapshot(warehouse: Path, serving: Path) -> Snapshot:
 
 
 def connect_snapshot(serving: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current snapshot (of the configured serving folder by default)."""
+    """A sealed read-only connection to the current snapshot (of the configured serving folder by
+    default): it reads the snapshot's tables and nothing else (serve/reader.py)."""
     serving = serving or config.serving_folder()
     path = current_duckdb_file(serving)
     if not path.exists():
         raise SnapshotError(f"no snapshot at {path}: run `rotation run` first (it publishes one after each build)")
-    return duckdb.connect(str(path), read_only=True)
+    return connect_sealed(path)
