@@ -138,7 +138,9 @@ def sector_panel(con, start: date, on: date) -> None:
     if dispersion.empty:
         right.info("No sector dispersion in this window.")
     else:
-        right.caption("Dispersion: best minus worst sector, 1-day")
+        last = dispersion["date"].max()
+        right.caption("Dispersion: best minus worst sector, 1-day"
+                      + ("" if last.date() == on else f" (last: {last:%Y-%m-%d})"))
         dispersion["series"] = "best minus worst"
         right.altair_chart(line_chart(dispersion, "spread_1d", "series", "spread"), width="stretch")
 
@@ -180,10 +182,11 @@ def valuation_panels(con, on: date, s: dict) -> None:
     elif guidance.empty:
         st.caption(f"Guidance: no quarter's count known on {on:%Y-%m-%d}.")
     else:
-        latest = (f"; the {s['guidance_index_label']}'s latest, {s['guidance_fiscal_quarter']}, as of "
-                  + ("an unstated date" if pd.isna(s["guidance_as_of_date"]) else f"{s['guidance_as_of_date']:%Y-%m-%d}")
-                  if isinstance(s["guidance_fiscal_quarter"], str) else "")
-        st.caption(f"The quarters whose count was known on the session of {on:%Y-%m-%d}{latest}.")
+        note = f"The quarters whose count was known on the session of {on:%Y-%m-%d}"
+        if isinstance(s["guidance_fiscal_quarter"], str):
+            as_of = "an unstated date" if pd.isna(s["guidance_as_of_date"]) else f"{s['guidance_as_of_date']:%Y-%m-%d}"
+            note += f"; the {s['guidance_index_label']}'s latest, {s['guidance_fiscal_quarter']}, as of {as_of}"
+        st.caption(note + ".")
         long = guidance.melt(id_vars=["index_name", "fiscal_quarter"], value_vars=["negative_count", "positive_count"],
                              var_name="guidance", value_name="companies")
         st.altair_chart(

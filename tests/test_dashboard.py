@@ -86,6 +86,9 @@ def test_valuation_panels_show_the_marts_figures(demo_serving, monkeypatch):
     counts = marts(demo_serving, "SELECT list(negative_count ORDER BY index_name, fiscal_quarter) AS n "
                                  "FROM marts.fct_guidance_counts WHERE available_date <= (SELECT max(date) FROM marts.rotation_summary)")
     assert guidance["negative_count"].tolist() == list(counts["n"])
+    s = marts(demo_serving, "SELECT * FROM marts.rotation_summary ORDER BY date DESC LIMIT 1")
+    assert (f"The quarters whose count was known on the session of {s['date']:%Y-%m-%d}; the S&P 500's latest, "
+            f"{s['guidance_fiscal_quarter']}, as of {s['guidance_as_of_date']:%Y-%m-%d}.") in captions
 
 
 def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch, tmp_path):

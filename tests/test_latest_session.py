@@ -134,6 +134,7 @@ def test_dashboard_labels_earlier_sector_returns_with_their_date(serving, monkey
     assert warnings[0].startswith("2 headline tickers have no price on this date: XLF, XLK")
     assert ("Returns of 2025-01-06: the last sector ETF prices on or before the session of 2025-01-07, which has none."
             in warnings)
+    assert "Dispersion: best minus worst sector, 1-day (last: 2025-01-06)" in [c.value for c in app.caption]
     headline = app.table[0].value["Value"].to_dict()
     assert headline["Best sector today"] == "n/a (no price of 2 sector ETFs on this date: XLF, XLK)"
     assert headline["Russell 2000 (^RUT) YTD"] == "n/a"
