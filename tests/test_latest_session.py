@@ -26,7 +26,7 @@ from rich.console import Console
 from streamlit.testing.v1 import AppTest
 
 from orchestration.serve import dashboard_queries as data
-from orchestration.serve.report import print_report
+from orchestration.serve.report import load_summary_row, print_report, render_report
 from orchestration.serve.snapshot import connect_snapshot, publish_snapshot
 from tests.conftest import load_prices, run_dbt
 
@@ -107,6 +107,19 @@ def test_an_earlier_complete_session_has_no_notes(serving):
     assert "Market rotation, session of 2025-01-03\n" in text
     assert "no price" not in text and "after this session" not in text
     assert figure(text, "Streak russell2000_vs_sp500") == "1 session in a row, since 2025-01-03; the longest in the data"
+
+
+def test_a_sector_spread_without_some_proxies_says_so(serving):
+    # A session where XLF alone lacks a price: the best and worst sector are of the proxies priced.
+    with connect_snapshot(serving) as con:
+        s = load_summary_row(con, DEFAULT_SESSION) | {"headline_complete": False, "headline_tickers_missing": 1,
+                                                      "headline_tickers_missing_list": "XLF"}
+    out = io.StringIO()
+    Console(file=out, width=250).print(render_report(s, DEFAULT_SESSION, date(2025, 1, 3)))
+    text = out.getvalue()
+    assert "1 headline ticker has no price on this date: XLF (the last session where every headline ticker is priced: 2025-01-03)." in text
+    assert figure(text, "Best minus worst") == "+4.46 % (without XLF: no price on this date)"  # 52 / 51 - 39 / 40
+    assert "after this session" in text  # a session after the last complete one, with tickers ahead
 
 
 def run_app(serving: Path, monkeypatch, on: date | None = None) -> AppTest:

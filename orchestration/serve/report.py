@@ -152,7 +152,8 @@ def _streak_text(s: dict) -> str:
 
 
 def render_report(s: dict, requested: date | None, latest_complete: date | None) -> Group:
-    """The report of summary row `s` (the session asked for with --date, else None; the last headline-complete session)."""
+    """The report of summary row `s`; `requested` is the date asked for (None without --date), `latest_complete`
+    the last headline-complete session."""
     parts = []
     if s["is_demo"]:
         parts.append(Text("DEMO DATA: synthetic prices from the built-in demo market, not real market figures.", style="bold yellow"))
