@@ -10,6 +10,7 @@ import streamlit as st
 
 from orchestration.serve import dashboard_queries as data
 from orchestration.serve.formatting import percent
+from orchestration.serve.report import sector_proxies_missing, sectors_unavailable, session_notes, streak_unavailable
 from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
 LOOKBACKS = {"3 months": 92, "1 year": 366, "3 years": 3 * 366, "10 years": 10 * 366, "all": None}
@@ -26,31 +27,40 @@ def line_chart(frame: pd.DataFrame, y: str, color: str, y_title: str, y_format: 
 
 def headline_table(s: dict) -> pd.DataFrame:
     sessions = s["streak_sessions"]
-    streak = "n/a" if pd.isna(sessions) else f"{int(sessions)} session{'' if sessions == 1 else 's'}"
+    streak = streak_unavailable(s) if pd.isna(sessions) else f"{int(sessions)} session{'' if sessions == 1 else 's'}"
     if not pd.isna(s["streak_sessions"]) and s["streak_sessions"] > 0:
         streak += f" since {s['streak_start_date']:%Y-%m-%d}"
         streak += ("; longest in the data" if pd.isna(s["streak_longest_since_date"])
                    else f"; longest since {s['streak_longest_since_date']:%Y-%m-%d}")
     indices = [p for p in data.HEADLINE_POSITIONS if isinstance(s[f"headline_index_{p}_ticker"], str)]
     name = {p: f"{s[f'headline_index_{p}_label']} ({s[f'headline_index_{p}_ticker']})" for p in indices}
+    missing = data.missing_tickers(s)
+
+    def index_figure(p: int, column: str) -> str:
+        return "n/a (no price on this date)" if s[f"headline_index_{p}_ticker"] in missing else percent(s[column])
+
+    no_sectors = sectors_unavailable(s)
+    spread = percent(s["sector_spread_1d"]) if s["top_sector"] else no_sectors
+    if s["top_sector"] and sector_proxies_missing(s):
+        spread += f" (without {', '.join(sector_proxies_missing(s))}: no price on this date)"
     rows = [
         (f"Streak {s['streak_pair_id']}", streak),
-        *[(f"{name[p]} YTD", percent(s[f"headline_index_{p}_return_ytd"])) for p in indices],
-        *[(f"{name[p]} 5-day", percent(s[f"headline_index_{p}_return_5d"])) for p in indices],
+        *[(f"{name[p]} YTD", index_figure(p, f"headline_index_{p}_return_ytd")) for p in indices],
+        *[(f"{name[p]} 5-day", index_figure(p, f"headline_index_{p}_return_5d")) for p in indices],
         (f"{s['cohort_label']} YTD, equal weight", percent(s["cohort_return_ytd_equal_weight"])),
-        ("Best sector today", f"{s['top_sector']} {percent(s['top_sector_return_1d'])}" if s["top_sector"] else "n/a"),
-        ("Worst sector today", f"{s['bottom_sector']} {percent(s['bottom_sector_return_1d'])}" if s["bottom_sector"] else "n/a"),
-        ("Best minus worst sector", percent(s["sector_spread_1d"])),
+        ("Best sector today", f"{s['top_sector']} {percent(s['top_sector_return_1d'])}" if s["top_sector"] else no_sectors),
+        ("Worst sector today", f"{s['bottom_sector']} {percent(s['bottom_sector_return_1d'])}" if s["bottom_sector"] else no_sectors),
+        ("Best minus worst sector", spread),
     ]
     return pd.DataFrame(rows, columns=["Figure", "Value"]).set_index("Figure")
 
 
 def streak_panel(con, start: date, on: date, s: dict) -> None:
     st.subheader(f"{s['streak_leader_label']} beating the {s['streak_laggard_label']}, sessions in a row")
-    if s["streak_pair_label"]:
-        st.caption(s["streak_pair_label"])
-    history = data.streak_history(con, start, on, s["streak_pair_id"])
     sessions = s["streak_sessions"]
+    as_of = f"On the session of {on:%Y-%m-%d}" if not pd.isna(sessions) else f"On {on:%Y-%m-%d}: {streak_unavailable(s)}"
+    st.caption(f"{s['streak_pair_label']}. {as_of}." if s["streak_pair_label"] else f"{as_of}.")
+    history = data.streak_history(con, start, on, s["streak_pair_id"])
     cols = st.columns(3)
     cols[0].metric("Current streak (sessions)", "n/a" if pd.isna(sessions) else int(sessions))
     cols[1].metric("Streak started", "n/a" if pd.isna(s["streak_start_date"]) else f"{s['streak_start_date']:%Y-%m-%d}")
@@ -66,6 +76,9 @@ def streak_panel(con, start: date, on: date, s: dict) -> None:
     if history.empty:
         st.info("No sessions of the pair in this window.")
         return
+    last = history["date"].max()
+    if last.date() != on:
+        st.caption(f"The pair's last session in the chart: {last:%Y-%m-%d}.")
     st.altair_chart(
         alt.Chart(history).mark_bar().encode(
             x=alt.X("date:T", title=None),
@@ -85,6 +98,15 @@ def ytd_panel(con, on: date, s: dict) -> None:
         return
     lines["index"] = lines["ticker"].map(lambda t: f"{indices[t]} ({t})")
     st.altair_chart(line_chart(lines, "return_ytd", "index", "return YTD"), width="stretch")
+    last = lines.groupby("ticker")["date"].max()
+    behind = [f"{ticker} {day:%Y-%m-%d}" for ticker, day in last.items() if day.date() != on]
+    unpriced = [ticker for ticker in indices if ticker not in last.index]
+    note = f"Through the session of {on:%Y-%m-%d}"
+    if behind:
+        note += f"; last price before it: {', '.join(behind)}"
+    if unpriced:
+        note += f"; no price this year: {', '.join(unpriced)}"
+    st.caption(note + ".")
 
 
 def sector_panel(con, start: date, on: date) -> None:
@@ -92,9 +114,14 @@ def sector_panel(con, start: date, on: date) -> None:
     left, right = st.columns(2)
     sectors = data.sector_returns(con, on)
     if sectors.empty:
-        left.info("No sector ETF prices loaded.")
+        left.info(f"No sector ETF prices on or before {on:%Y-%m-%d}.")
     else:
-        left.caption("Return by sector on the session")
+        returns_of = sectors["date"].iloc[0].date()
+        if returns_of == on:
+            left.caption(f"Return by sector on the session of {on:%Y-%m-%d}")
+        else:
+            left.warning(f"Returns of {returns_of:%Y-%m-%d}: the last sector ETF prices on or before the session of "
+                         f"{on:%Y-%m-%d}, which has none.")
         left.altair_chart(
             alt.Chart(sectors).mark_bar().encode(
                 x=alt.X("return_1d:Q", title="1-day return", axis=alt.Axis(format=".1%")),
@@ -111,7 +138,9 @@ def sector_panel(con, start: date, on: date) -> None:
     if dispersion.empty:
         right.info("No sector dispersion in this window.")
     else:
-        right.caption("Dispersion: best minus worst sector, 1-day")
+        last = dispersion["date"].max()
+        right.caption("Dispersion: best minus worst sector, 1-day"
+                      + ("" if last.date() == on else f" (last: {last:%Y-%m-%d})"))
         dispersion["series"] = "best minus worst"
         right.altair_chart(line_chart(dispersion, "spread_1d", "series", "spread"), width="stretch")
 
@@ -130,7 +159,7 @@ def cohort_panel(con, on: date, s: dict) -> None:
                    "on the session (the equal weight needs them).")
 
 
-def valuation_panels(con, on: date) -> None:
+def valuation_panels(con, on: date, s: dict) -> None:
     st.subheader("Forward P/E")
     pe = data.forward_pe(con, on)
     if pe is None:
@@ -139,18 +168,25 @@ def valuation_panels(con, on: date) -> None:
         st.caption("Forward P/E: no valuations on or before this date.")
     else:
         pe = pe.rename(columns={"as_of_date": "date"})
+        st.caption(f"As of {pe['date'].max():%Y-%m-%d}, the latest valuation on or before the session of {on:%Y-%m-%d} "
+                   "(each universe's own date in the table).")
         st.altair_chart(line_chart(pe, "forward_pe", "universe", "forward P/E", ".1f"), width="stretch")
         latest = pe.sort_values("date").groupby("universe").tail(1).set_index("universe")
         st.dataframe(latest[["date", "forward_pe", "relative_pe_vs_sp500", "discount_vs_long_run_pct", "coverage_pct"]]
                      .style.format({"forward_pe": "{:.1f}", "relative_pe_vs_sp500": "{:.2f}",
                                     "discount_vs_long_run_pct": percent, "coverage_pct": lambda v: percent(v, 1)}))
     st.subheader("Earnings guidance")
-    guidance = data.guidance_counts(con)
+    guidance = data.guidance_counts(con, on)
     if guidance is None:
         st.caption("Guidance: not available yet (the marts.fct_guidance_counts mart is not in this snapshot).")
     elif guidance.empty:
-        st.caption("Guidance: no quarters loaded.")
+        st.caption(f"Guidance: no quarter's count known on {on:%Y-%m-%d}.")
     else:
+        note = f"The quarters whose count was known on the session of {on:%Y-%m-%d}"
+        if isinstance(s["guidance_fiscal_quarter"], str):
+            as_of = "an unstated date" if pd.isna(s["guidance_as_of_date"]) else f"{s['guidance_as_of_date']:%Y-%m-%d}"
+            note += f"; the {s['guidance_index_label']}'s latest, {s['guidance_fiscal_quarter']}, as of {as_of}"
+        st.caption(note + ".")
         long = guidance.melt(id_vars=["index_name", "fiscal_quarter"], value_vars=["negative_count", "positive_count"],
                              var_name="guidance", value_name="companies")
         st.altair_chart(
@@ -179,18 +215,24 @@ def main() -> None:
         if last is None:
             st.error("marts.rotation_summary is empty: run `rotation run` first.")
             return
+        complete = data.latest_complete_session(con)
         picker, window = st.columns([1, 1])
-        on = picker.date_input("Session", value=last, min_value=first, max_value=last, key="session")
+        picked = picker.date_input("Session", value=complete or last, min_value=first, max_value=last, key="session",
+                                   help="Default: the last session on which the pair, the headline indices and every "
+                                        "sector proxy have a price.")
         lookback = window.selectbox("Charts cover", list(LOOKBACKS), index=1, key="lookback")
+        s = data.summary_row(con, picked)
+        if s is None:
+            st.warning(f"No session on or before {picked}.")
+            return
+        on = s["date"].date()  # every panel is for the session shown, the last one on or before the date picked
         days = LOOKBACKS[lookback]
         start = first if days is None else max(first, on - timedelta(days=days))
-        s = data.summary_row(con, on)
-        if s is None:
-            st.warning(f"No session on or before {on}.")
-            return
         snapshot_id, built_at = data.snapshot_info(con)
         label = "DEMO DATA: synthetic prices, not real market figures. " if s["is_demo"] else f"Source: {s['source']}. "
-        st.caption(f"{label}Session of {s['date']:%Y-%m-%d}. Snapshot {snapshot_id}, built {built_at:%Y-%m-%d %H:%M} UTC.")
+        st.caption(f"{label}Session of {on:%Y-%m-%d}. Snapshot {snapshot_id}, built {built_at:%Y-%m-%d %H:%M} UTC.")
+        for note in session_notes(s, complete):
+            st.warning(note + ".")
 
         st.subheader("Headline")
         st.table(headline_table(s))
@@ -198,7 +240,7 @@ def main() -> None:
         ytd_panel(con, on, s)
         sector_panel(con, start, on)
         cohort_panel(con, on, s)
-        valuation_panels(con, on)
+        valuation_panels(con, on, s)
 
 
 main()

@@ -50,8 +50,11 @@ def test_latest_session_figures_match_the_marts(demo_serving, monkeypatch):
     assert figures["NASDAQ Composite (^IXIC) 5-day"] == as_percent(s["headline_index_3_return_5d"])
     assert figures["Magnificent 7 YTD, equal weight"] == as_percent(s["cohort_return_ytd_equal_weight"])
     assert figures["Best sector today"] == f"{s['top_sector']} {as_percent(s['top_sector_return_1d'])}"
+    # the demo prices every ticker on every session: its last date is complete, nothing is ahead of it
+    assert s["headline_complete"] and s["tickers_ahead"] == 0
     assert app.date_input(key="session").value == s["date"].date()
     assert "DEMO DATA" in app.caption[0].value
+    assert not app.warning
 
 
 def test_picking_a_date_shows_that_sessions_streak(demo_serving, monkeypatch):
@@ -76,10 +79,16 @@ def test_valuation_panels_show_the_marts_figures(demo_serving, monkeypatch):
     latest = marts(demo_serving, "SELECT forward_pe, as_of_date FROM marts.fct_forward_pe WHERE universe = 'russell2000' "
                                  "ORDER BY as_of_date DESC LIMIT 1")
     assert pe.loc["russell2000", "forward_pe"] == pytest.approx(latest["forward_pe"])
+    captions = [c.value for c in app.caption]
+    assert f"As of {latest['as_of_date']:%Y-%m-%d}, the latest valuation on or before the session of" in " ".join(captions)
     guidance = next(t for t in tables if "negative_count" in t.columns)
+    # the quarters whose count was known on the session shown
     counts = marts(demo_serving, "SELECT list(negative_count ORDER BY index_name, fiscal_quarter) AS n "
-                                 "FROM marts.fct_guidance_counts")
+                                 "FROM marts.fct_guidance_counts WHERE available_date <= (SELECT max(date) FROM marts.rotation_summary)")
     assert guidance["negative_count"].tolist() == list(counts["n"])
+    s = marts(demo_serving, "SELECT * FROM marts.rotation_summary ORDER BY date DESC LIMIT 1")
+    assert (f"The quarters whose count was known on the session of {s['date']:%Y-%m-%d}; the S&P 500's latest, "
+            f"{s['guidance_fiscal_quarter']}, as of {s['guidance_as_of_date']:%Y-%m-%d}.") in captions
 
 
 def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch, tmp_path):
@@ -102,7 +111,7 @@ def test_cohort_panel_shows_the_cohort_its_complement_and_the_index(demo_serving
     with duckdb.connect(str(current_duckdb_file(demo_serving)), read_only=True) as con:
         from orchestration.serve import dashboard_queries as data
 
-        s = data.summary_row(con, data.latest_session(con))
+        s = data.summary_row(con, data.latest_complete_session(con))
         series = set(data.cohort_vs_market(con, s["date"].date(), s)["series"])
     # the complement's equal weight needs its members' prices, which the demo does not have
     assert series == {"Magnificent 7 (equal weight)", "Magnificent 7 (cap weight)",

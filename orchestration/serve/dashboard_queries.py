@@ -33,7 +33,14 @@ def session_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | N
 
 
 def latest_session(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The last date with any price: the session range's end, not the readers' default (see below)."""
     return session_range(con)[1]
+
+
+def latest_complete_session(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The readers' default session: the last one on which every headline ticker (the pair, the headline
+    indices, the sector proxies) has a price. Tickers whose prices run further are ahead of it."""
+    return con.execute("SELECT max(date) FROM marts.rotation_summary WHERE headline_complete").fetchall()[0][0]
 
 
 def snapshot_info(con: duckdb.DuckDBPyConnection) -> tuple[str, object] | None:
@@ -44,6 +51,12 @@ def summary_row(con: duckdb.DuckDBPyConnection, on: date) -> dict | None:
     """The headline figures of the last session on or before `on`."""
     frame = _frame(con, "SELECT * FROM marts.rotation_summary WHERE date <= ? ORDER BY date DESC LIMIT 1", [on])
     return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def missing_tickers(s: dict) -> list[str]:
+    """The headline tickers without a price on the summary row's date, in the mart's order."""
+    listed = s["headline_tickers_missing_list"]
+    return listed.split(",") if isinstance(listed, str) else []
 
 
 def headline_indices(s: dict) -> dict[str, str]:
@@ -70,8 +83,9 @@ def ytd_lines(con: duckdb.DuckDBPyConnection, on: date, tickers: list[str]) -> p
 
 
 def sector_returns(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame:
+    """The sector returns of the last date on or before `on` that has them (its `date` says which)."""
     return _frame(con, """
-        SELECT sector, proxy_ticker, return_1d, return_5d, return_mtd, return_ytd, rank_1d
+        SELECT date, sector, proxy_ticker, return_1d, return_5d, return_mtd, return_ytd, rank_1d
         FROM marts.fct_sector_returns
         WHERE method = ? AND date = (SELECT max(date) FROM marts.fct_sector_returns WHERE method = ? AND date <= ?)
         ORDER BY rank_1d, sector""", [SECTOR_METHOD, SECTOR_METHOD, on])
@@ -118,25 +132,27 @@ def forward_pe(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
         ORDER BY universe, as_of_date""", [on])
 
 
-def guidance_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
-    """Guidance counts per index and fiscal quarter; None while the mart does not exist."""
+def guidance_counts(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
+    """Guidance counts per index and fiscal quarter as known on `on` (published, or classified, by then);
+    None while the mart does not exist."""
     if not has_mart(con, GUIDANCE):
         return None
     return _frame(con, f"""
-        SELECT index_name, fiscal_quarter, negative_count, positive_count, total_count, negative_share,
+        SELECT index_name, fiscal_quarter, as_of_date, negative_count, positive_count, total_count, negative_share,
                negative_avg_5y, negative_avg_10y, negative_lowest_since_quarter
         FROM marts.{GUIDANCE}
-        ORDER BY index_name, fiscal_quarter""")
+        WHERE available_date <= ?
+        ORDER BY index_name, fiscal_quarter""", [on])
 
 
 def panel_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
-    """Rows each panel shows for the latest session (None: the panel's mart is not built yet)."""
-    on = latest_session(con)
+    """Rows each panel shows for the default session (None: the panel's mart is not built yet)."""
+    on = latest_complete_session(con)
     if on is None:
         return {"headline": 0}
     start = date(on.year - 1, on.month, 1)
     s = summary_row(con, on)
-    pe, guidance = forward_pe(con, on), guidance_counts(con)
+    pe, guidance = forward_pe(con, on), guidance_counts(con, on)
     return {
         "headline": 1 if s else 0,
         "streak_history": len(streak_history(con, start, on, s["streak_pair_id"])),

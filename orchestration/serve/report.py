@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from orchestration.serve.dashboard_queries import HEADLINE_POSITIONS
+from orchestration.serve.dashboard_queries import HEADLINE_POSITIONS, latest_complete_session, missing_tickers
 from orchestration.serve.formatting import percent
 
 SUMMARY = "marts.rotation_summary"
@@ -20,15 +21,70 @@ class ReportError(Exception):
 
 
 def load_summary_row(con: duckdb.DuckDBPyConnection, on: date | None) -> dict:
+    """The row of the last session on or before `on`; without `on`, of the last headline-complete session."""
+    on = on or latest_complete_session(con)
     if on is None:
-        row = con.execute(f"SELECT * FROM {SUMMARY} ORDER BY date DESC LIMIT 1")
-    else:
-        row = con.execute(f"SELECT * FROM {SUMMARY} WHERE date <= ? ORDER BY date DESC LIMIT 1", [on])
+        raise ReportError(f"{SUMMARY} is empty: run `rotation run` first")
+    row = con.execute(f"SELECT * FROM {SUMMARY} WHERE date <= ? ORDER BY date DESC LIMIT 1", [on])
     names = [d[0] for d in row.description]
     values = row.fetchone()
     if values is None:
-        raise ReportError(f"no session on or before {on} in {SUMMARY}" if on else f"{SUMMARY} is empty: run `rotation run` first")
+        raise ReportError(f"no session on or before {on} in {SUMMARY}")
     return dict(zip(names, values))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _day(value) -> str:
+    return f"{value:%Y-%m-%d}"
+
+
+def session_notes(s: dict, latest_complete: date | None) -> list[str]:
+    """What a reader must know about the session's completeness: the headline tickers it lacks, and the
+    tickers priced after it when it is the default session or later. Rows from duckdb or pandas alike."""
+    notes = []
+    session = pd.Timestamp(s["date"]).date()
+    missing = missing_tickers(s)
+    if missing:
+        note = (f"{_plural(len(missing), 'headline ticker')} {'has' if len(missing) == 1 else 'have'} no price "
+                f"on this date: {', '.join(missing)}")
+        if latest_complete is not None:
+            note += f" (the last session where every headline ticker is priced: {_day(latest_complete)})"
+        notes.append(note)
+    ahead = s["tickers_ahead"]
+    if latest_complete is not None and session >= latest_complete and ahead > 0:
+        note = (f"{_plural(int(ahead), 'ticker')} {'has' if ahead == 1 else 'have'} prices after this session, "
+                f"through {_day(s['last_price_date'])}")
+        if session == latest_complete:
+            note += (": the headline figures are for the last session where the pair, the headline indices "
+                     "and every sector proxy are priced")
+        notes.append(note)
+    return notes
+
+
+def streak_unavailable(s: dict) -> str:
+    """Why the summary row has no streak: the pair's legs without a price on the date."""
+    legs = [s["streak_leader_ticker"], s["streak_laggard_ticker"]]
+    unpriced = [leg for leg in legs if leg in missing_tickers(s)]
+    if unpriced:
+        return f"n/a (no price of {' or '.join(unpriced)} on this date)"
+    return f"n/a ({' and '.join(str(leg) for leg in legs)} do not both have a price on this date)"
+
+
+def sector_proxies_missing(s: dict) -> list[str]:
+    """The missing headline tickers that are sector proxies (neither a leg of the pair nor a headline index)."""
+    others = {s["streak_leader_ticker"], s["streak_laggard_ticker"], *(s[f"headline_index_{p}_ticker"] for p in HEADLINE_POSITIONS)}
+    return [ticker for ticker in missing_tickers(s) if ticker not in others]
+
+
+def sectors_unavailable(s: dict) -> str:
+    """Why the summary row has no best and worst sector."""
+    proxies = sector_proxies_missing(s)
+    if proxies:
+        return f"n/a (no price of {_plural(len(proxies), 'sector ETF')} on this date: {', '.join(proxies)})"
+    return "n/a (no sector ETF prices on this date)"
 
 
 def times(value: float | None) -> str:
@@ -84,7 +140,7 @@ def _count(value: float | None) -> str:
 def _streak_text(s: dict) -> str:
     sessions = s["streak_sessions"]
     if sessions is None:
-        return "n/a (the pair's tickers are not both loaded)"
+        return streak_unavailable(s)
     if sessions == 0:
         return f"no streak: the leader did not outperform ({percent(s['streak_spread_1d'])} vs the laggard)"
     text = f"{sessions} session{'s' if sessions != 1 else ''} in a row, since {s['streak_start_date']}"
@@ -95,7 +151,9 @@ def _streak_text(s: dict) -> str:
     )
 
 
-def render_report(s: dict, requested: date | None) -> Group:
+def render_report(s: dict, requested: date | None, latest_complete: date | None) -> Group:
+    """The report of summary row `s`; `requested` is the date asked for (None without --date), `latest_complete`
+    the last headline-complete session."""
     parts = []
     if s["is_demo"]:
         parts.append(Text("DEMO DATA: synthetic prices from the built-in demo market, not real market figures.", style="bold yellow"))
@@ -105,6 +163,8 @@ def render_report(s: dict, requested: date | None) -> Group:
     if requested and requested != s["date"]:
         heading += f" (last session on or before {requested})"
     parts.append(Text(heading, style="bold"))
+    for note in session_notes(s, latest_complete):
+        parts.append(Text(note + ".", style="yellow"))
 
     table = Table(show_header=True, header_style="bold")
     table.add_column("Figure")
@@ -112,9 +172,11 @@ def render_report(s: dict, requested: date | None) -> Group:
     table.add_row(f"Streak {s['streak_pair_id']}", _streak_text(s))
     for position in HEADLINE_POSITIONS:
         ticker = s[f"headline_index_{position}_ticker"]
-        if ticker is not None:
-            table.add_row(f"{s[f'headline_index_{position}_label']} ({ticker}) YTD / 5-day",
-                          f"{percent(s[f'headline_index_{position}_return_ytd'])} / {percent(s[f'headline_index_{position}_return_5d'])}")
+        if ticker is None:
+            continue
+        value = (f"{percent(s[f'headline_index_{position}_return_ytd'])} / {percent(s[f'headline_index_{position}_return_5d'])}"
+                 if ticker not in missing_tickers(s) else "n/a (no price on this date)")
+        table.add_row(f"{s[f'headline_index_{position}_label']} ({ticker}) YTD / 5-day", value)
     cohort = s["cohort_label"]
     table.add_row(
         f"{cohort} YTD, equal weight",
@@ -123,9 +185,13 @@ def render_report(s: dict, requested: date | None) -> Group:
     if s["top_sector"] is not None:
         table.add_row("Best sector today", f"{s['top_sector']} {percent(s['top_sector_return_1d'])}")
         table.add_row("Worst sector today", f"{s['bottom_sector']} {percent(s['bottom_sector_return_1d'])}")
-        table.add_row("Best minus worst", percent(s["sector_spread_1d"]))
+        spread = percent(s["sector_spread_1d"])
+        proxies = sector_proxies_missing(s)
+        if proxies:
+            spread += f" (without {', '.join(proxies)}: no price on this date)"
+        table.add_row("Best minus worst", spread)
     else:
-        table.add_row("Sectors", "n/a (no sector ETF prices loaded)")
+        table.add_row("Sectors", sectors_unavailable(s))
     cap_weight = s.get("cohort_return_ytd_cap_weight")
     if cap_weight is not None:
         table.add_row(f"{cohort} YTD, cap weight", percent(cap_weight))
@@ -139,4 +205,4 @@ def render_report(s: dict, requested: date | None) -> Group:
 
 
 def print_report(con: duckdb.DuckDBPyConnection, on: date | None, console: Console | None = None) -> None:
-    (console or Console(width=100)).print(render_report(load_summary_row(con, on), on))
+    (console or Console(width=100)).print(render_report(load_summary_row(con, on), on, latest_complete_session(con)))

@@ -9,7 +9,8 @@ with sessions as (
     select
         date,
         string_agg(distinct source, ',' order by source) as source,
-        bool_and(source = 'demo') as is_demo
+        bool_and(source = 'demo') as is_demo,
+        count(*)::integer as tickers_priced
     from {{ ref('fct_returns_daily') }}
     group by date
 ),
@@ -123,6 +124,60 @@ valuations as (
     having max(pe.forward_pe) filter (where pe.universe = chosen.laggard_universe) is not null
 ),
 
+-- Completeness of a session. The headline tickers are those whose figures the report opens with: the pair's
+-- legs, the headline indices and the sector proxies. Each is expected on every session from its first price
+-- on, so a ticker not listed yet is not missing, while one whose prices stop early (a ragged edge) is.
+ticker_ranges as (
+    select ticker, min(date) as first_date, max(date) as last_date
+    from {{ ref('fct_returns_daily') }}
+    group by ticker
+),
+
+headline_tickers as (
+    -- role_order lists the missing tickers pair first, then the headline indices, then the sector proxies
+    select ticker, min(role_order) as role_order
+    from (
+        select leader_ticker as ticker, 1 as role_order from chosen
+        union all
+        select laggard_ticker, 2 from chosen
+        union all
+        select ticker, 2 + headline_order from tickers where headline_order in ({{ headline_positions | join(', ') }})
+        union all
+        select ticker, 10 from tickers where proxy_for_sector is not null
+    ) as roles
+    where ticker is not null
+    group by ticker
+),
+
+headline_missing as (
+    select
+        sessions.date,
+        count(*)::integer as tickers_missing,
+        string_agg(headline_tickers.ticker, ',' order by headline_tickers.role_order, headline_tickers.ticker) as missing_list
+    from headline_tickers
+    inner join ticker_ranges on ticker_ranges.ticker = headline_tickers.ticker
+    inner join sessions on sessions.date > ticker_ranges.first_date
+    left join {{ ref('fct_returns_daily') }} as priced
+        on priced.ticker = headline_tickers.ticker and priced.date = sessions.date
+    where priced.ticker is null
+    group by sessions.date
+),
+
+-- Tickers with a price after a session: all of them less those whose last price is on or before it.
+ticker_ends as (
+    select last_date as date, count(*) as tickers_ending from ticker_ranges group by last_date
+),
+
+ahead as (
+    select
+        sessions.date,
+        ((select count(*) from ticker_ranges)
+            - sum(coalesce(ticker_ends.tickers_ending, 0)) over (order by sessions.date))::integer as tickers_ahead,
+        max(sessions.date) over () as last_price_date
+    from sessions
+    left join ticker_ends on ticker_ends.date = sessions.date
+),
+
 -- Guidance: the headlined index's quarter with the latest count already public on a date.
 guidance as (
     select * from {{ ref('fct_guidance_counts') }} where index_name = '{{ guidance_index }}'
@@ -202,7 +257,14 @@ select
     guidance.negative_avg_5y as guidance_negative_avg_5y,
     guidance.negative_avg_10y as guidance_negative_avg_10y,
     guidance.positive_avg_5y as guidance_positive_avg_5y,
-    guidance.negative_lowest_since_quarter as guidance_negative_lowest_since_quarter
+    guidance.negative_lowest_since_quarter as guidance_negative_lowest_since_quarter,
+    -- Completeness: the readers' default session is the last one with headline_complete.
+    coalesce(headline_missing.tickers_missing, 0) = 0 as headline_complete,
+    coalesce(headline_missing.tickers_missing, 0) as headline_tickers_missing,
+    headline_missing.missing_list as headline_tickers_missing_list,
+    sessions.tickers_priced,
+    ahead.tickers_ahead,
+    ahead.last_price_date
 from sessions
 cross join chosen
 cross join headline
@@ -211,6 +273,8 @@ left join indices on indices.date = sessions.date
 left join cohort on cohort.date = sessions.date
 left join complement on complement.date = sessions.date
 left join sectors on sectors.date = sessions.date
+left join headline_missing on headline_missing.date = sessions.date
+left join ahead on ahead.date = sessions.date
 asof left join valuations on sessions.date >= valuations.as_of_date
 asof left join guidance_latest on sessions.date >= guidance_latest.available_date
 left join guidance on guidance.quarter_number = guidance_latest.quarter_number
