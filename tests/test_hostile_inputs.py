@@ -1,0 +1,116 @@
+"""Hostile price and guidance files: each is rejected (or warned about) by name, and the rest still lands."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.extract.files import FilesSource, read_price_file
+from orchestration.land.prices import ingest_price_batches
+from orchestration.land.validation import MAX_PRICE, MAX_TICKER_LENGTH, new_york_today, validate_batch
+
+LONG = "date,ticker,open,high,low,close,adj_close,volume"
+YAHOO = "Date,Open,High,Low,Close,Adj Close,Volume"
+EVENTS = "ticker,announced_date,fiscal_quarter,eps_low,eps_high,consensus_eps_before"
+COUNTS = "index_name,fiscal_quarter,as_of_date,negative_count,positive_count,total_count,source_url"
+# The first ten NYSE sessions of 2025 (closed on Wednesday 1 January and Thursday 9 January).
+SESSIONS = ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
+            "2025-01-10", "2025-01-13", "2025-01-14", "2025-01-15", "2025-01-16"]
+SPY_ROW = "2025-01-02,SPY,590.1,592.4,588.0,591.55,589.12,51000"
+
+
+def write(folder: Path, name: str, *lines: str, text: str | None = None) -> Path:
+    path = folder / name
+    path.write_text(text if text is not None else "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def ingest(con, paths: list[Path]):
+    return ingest_price_batches(con, FilesSource([str(p) for p in paths]).fetch(), "files", ["SPY", "XLK", "BRK-B"])
+
+
+def stored(con, ticker: str) -> list[tuple]:
+    return con.execute(
+        "SELECT date, close FROM raw.prices_daily WHERE ticker = ? ORDER BY date", [ticker]
+    ).fetchall()
+
+
+def said(report, path: Path) -> list[str]:
+    """The problems of `path` in a report, with its full path shortened to its name."""
+    return [str(p).replace(str(path), path.name) for p in report.problems if p.origin == str(path)]
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield connection
+    connection.close()
+
+
+# --- price files -------------------------------------------------------------------------------
+
+
+def test_dates_that_are_not_nyse_sessions_reject_their_file(con, tmp_path):
+    fix = "Keep only NYSE trading days, dated in New York time (a UTC time stamp can move a bar to the next day)."
+    weekend = write(tmp_path, "weekend.csv", LONG, "2025-01-04,XLK,1.0,2.0,1.0,1.5,1.5,10")
+    holiday = write(tmp_path, "holiday.csv", LONG, "2025-01-02,XLK,1.0,2.0,1.0,1.5,1.5,10",
+                    "2025-01-09,XLK,1.0,2.0,1.0,1.5,1.5,10")
+    future = write(tmp_path, "future.csv", LONG, "2099-01-02,XLK,1.0,2.0,1.0,1.5,1.5,10")
+    good = write(tmp_path, "spy.csv", LONG, SPY_ROW)
+    report = ingest(con, [weekend, holiday, future, good])
+    assert report.accepted_origins == [str(good)]
+    assert said(report, weekend) == [f"weekend.csv, row 2, ticker XLK: date 2025-01-04 is not an NYSE session (a Saturday). {fix}"]
+    assert said(report, holiday) == [
+        f"holiday.csv, row 3, ticker XLK: date 2025-01-09 is not an NYSE session (the exchange was closed that day). {fix}"
+    ]
+    assert said(report, future) == [
+        f"future.csv, row 2, ticker XLK: date 2099-01-02 is not an NYSE session "
+        f"(it is after today, {new_york_today()} in New York). {fix}"
+    ]
+    assert stored(con, "XLK") == []
+
+
+def test_a_session_after_today_is_refused(tmp_path):
+    path = write(tmp_path, "late.csv", LONG, "2025-01-02,XLK,1.0,2.0,1.0,1.5,1.5,10", "2025-01-03,XLK,1.0,2.0,1.0,1.5,1.5,10")
+    assert validate_batch(read_price_file(path), today=date(2025, 1, 3)).accepted
+    [problem] = validate_batch(read_price_file(path), today=date(2025, 1, 2)).errors
+    assert (problem.row, problem.problem) == (3, "date 2025-01-03 is not an NYSE session (it is after today, 2025-01-02 in New York)")
+
+
+def test_open_or_close_outside_the_days_range_rejects_the_file(con, tmp_path):
+    fix = "Check the row's values and column order (open and close lie between the day's low and high)."
+    path = write(tmp_path, "range.csv", LONG,
+                 "2025-01-02,XLK,1.0,2.0,1.0,2.5,1.5,10",   # close above high
+                 "2025-01-03,XLK,0.5,2.0,1.0,1.5,1.5,10",   # open below low
+                 "2025-01-06,XLK,1.0,2.0,1.0,1.5,0.8,10")   # adj_close below low: adjusted, allowed
+    report = ingest(con, [path])
+    assert said(report, path) == [
+        f"range.csv, row 3, ticker XLK: open 0.5 is below the day's low 1.0. {fix}",
+        f"range.csv, row 2, ticker XLK: close 2.5 is above the day's high 2.0. {fix}",
+    ]
+    alone = write(tmp_path, "adjusted.csv", LONG, "2025-01-06,XLK,1.0,2.0,1.0,1.5,0.8,10")
+    assert validate_batch(read_price_file(alone)).accepted
+
+
+@pytest.mark.parametrize("ticker", ["X LK", "'XLK'", "DROP TABLE prices;--", "A" * (MAX_TICKER_LENGTH + 1), "XL\x07K"])
+def test_an_implausible_ticker_rejects_its_file(con, tmp_path, ticker):
+    quoted = '"' + ticker.replace('"', '""') + '"'
+    path = write(tmp_path, "tickers.csv", LONG, SPY_ROW, f"2025-01-02,{quoted},1.0,2.0,1.0,1.5,1.5,10")
+    report = ingest(con, [path])
+    [problem] = report.problems
+    assert (problem.row, problem.ticker) == (3, ticker.upper())
+    assert problem.problem == (f"ticker {ticker.upper()!r} is not a plausible Yahoo symbol "
+                               f"(letters, digits, ^ . - = only, at most {MAX_TICKER_LENGTH} characters)")
+    assert stored(con, "SPY") == []
+
+
+def test_prices_are_bounded(tmp_path):
+    below = write(tmp_path, "below.csv", LONG, f"2025-01-02,XLK,1.0,{MAX_PRICE * 0.99},1.0,1.5,1.5,10")
+    assert validate_batch(read_price_file(below)).accepted
+    huge = write(tmp_path, "huge.csv", LONG, "2025-01-02,XLK,1.0,2.0,1.0,1e308,1.5,10")
+    [problem] = validate_batch(read_price_file(huge)).errors
+    assert str(problem) == (f"{huge}, row 2, ticker XLK: close is 1e+308, a price must be below {MAX_PRICE:,.0f}. "
+                            "Correct the price (is it in the right unit?) or remove the row.")
