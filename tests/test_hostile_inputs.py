@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from orchestration.extract.files import FilesSource, read_price_file
@@ -51,6 +52,58 @@ def con(tmp_path):
 
 
 # --- price files -------------------------------------------------------------------------------
+
+
+def test_a_quoted_line_break_rejects_the_file_naming_its_row(con, tmp_path):
+    rows = [f"{day},XLK,1.0,2.0,1.0,1.5,1.5,10" for day in SESSIONS[:9]]
+    rows.insert(4, '2025-01-17,"XL\nK",1.0,2.0,1.0,1.5,1.5,10')  # one record over lines 6 and 7
+    path = write(tmp_path, "broken.csv", LONG, *rows)
+    report = ingest(con, [path])
+    assert report.accepted_origins == []
+    assert said(report, path) == [
+        "broken.csv, row 6: ticker 'XL\\nK' contains a line break, which no price, date or ticker does. "
+        "Every row needs one value per column of the header, on one line; check the quotes of the row."
+    ]
+    assert con.execute("SELECT count(*) FROM raw.prices_daily").fetchone() == (0,)
+
+
+def test_a_file_without_ticker_column_and_not_named_like_a_ticker_is_rejected_by_name(con, tmp_path):
+    bad = write(tmp_path, "export 2025.csv", "date,open,close", "2025-01-02,1.0,1.5")
+    good = write(tmp_path, "spy.csv", LONG, SPY_ROW)
+    report = ingest(con, [bad, good])
+    assert report.accepted_origins == [str(good)]
+    [problem] = said(report, bad)
+    assert problem.startswith("export 2025.csv, row 1: header lacks ticker, high, low, adj_close, volume "
+                              "(a file without a ticker column holds one ticker and is named after it, <TICKER>.csv; "
+                              "'export 2025' is not a plausible Yahoo symbol")
+    assert stored(con, "SPY") == [(date(2025, 1, 2), 591.55)]
+
+
+def test_a_header_naming_a_column_twice_is_rejected_not_a_crash(tmp_path):
+    path = write(tmp_path, "twice.csv", LONG + ",Close", "2025-01-02,XLK,1.0,2.0,1.0,1.5,1.5,10,1.6")
+    [problem] = validate_batch(read_price_file(path)).errors
+    assert str(problem).startswith(f"{path}, row 1: the header names close more than once.")
+
+
+def test_a_yahoo_file_lands_beside_a_bad_file(con, tmp_path):
+    brk = write(tmp_path, "BRK-B.csv", YAHOO, *[f"{day},480.0,482.5,478.0,481.0,481.0,3000000" for day in SESSIONS])
+    bad = write(tmp_path, "bad.csv", LONG + ",Close", "2025-01-02,XLK,1.0,2.0,1.0,1.5,1.5,10,1.6")
+    report = ingest(con, [brk, bad])
+    assert report.accepted_origins == [str(brk)]
+    assert [b.origin for b in report.rejected] == [str(bad)]
+    assert len(stored(con, "BRK-B")) == len(SESSIONS)
+
+
+def test_a_header_only_file_is_accepted_with_a_warning_naming_it(con, tmp_path):
+    empty = write(tmp_path, "empty.csv", LONG)
+    good = write(tmp_path, "spy.csv", LONG, SPY_ROW)
+    report = ingest(con, [empty, good])
+    assert report.accepted_origins == [str(empty), str(good)] and report.rejected == []
+    assert [str(w) for w in report.warnings] == [
+        f"{empty}: the file has a header but no rows, so nothing was loaded from it. "
+        "Check that the export finished; remove the file if it is meant to be empty."
+    ]
+    assert report.counts.inserted == 1
 
 
 def test_dates_that_are_not_nyse_sessions_reject_their_file(con, tmp_path):
@@ -114,3 +167,52 @@ def test_prices_are_bounded(tmp_path):
     [problem] = validate_batch(read_price_file(huge)).errors
     assert str(problem) == (f"{huge}, row 2, ticker XLK: close is 1e+308, a price must be below {MAX_PRICE:,.0f}. "
                             "Correct the price (is it in the right unit?) or remove the row.")
+
+
+def test_a_long_file_without_ticker_column_is_not_read_as_a_ticker_named_like_the_file(con, tmp_path):
+    nameless = write(tmp_path, "missing_ticker_column.csv", "date,open,high,low,close,adj_close,volume",
+                     "2025-01-02,1.0,2.0,1.0,1.5,1.5,10")
+    newline = write(tmp_path, "newline.csv", LONG, '2025-01-02,"SP\nY",1.0,2.0,1.0,1.5,1.5,10')
+    report = ingest(con, [nameless, newline])
+    assert report.accepted_origins == []
+    [problem] = said(report, nameless)
+    assert problem.startswith("missing_ticker_column.csv, row 1: header lacks ticker (")
+    assert "'missing_ticker_column' is not a plausible Yahoo symbol" in problem
+    assert said(report, newline)[0].startswith("newline.csv, row 2: ticker 'SP\\nY' contains a line break")
+    assert con.execute("SELECT count(*) FROM raw.prices_daily").fetchone() == (0,)
+
+
+def test_a_folder_reads_only_its_price_files_and_names_the_others(tmp_path):
+    folder = tmp_path / "reference-data"
+    folder.mkdir()
+    prices = write(folder, "indices_daily.csv", LONG, SPY_ROW)
+    yahoo = write(folder, "^GSPC.csv", YAHOO, "2025-01-02,5903.26,5935.09,5829.53,5868.55,5868.55,3621680000")
+    parquet = folder / "stocks.parquet"
+    pd.read_csv(prices).to_parquet(parquet)
+    counts = write(folder, "published_guidance_counts.csv", COUNTS, "sp500,2025Q1,2025-03-14,110,45,220,")
+    pe = write(folder, "sp500_forward_pe_history.csv", "index_name,as_of_date,forward_pe", "sp500,1990-06-29,14.08")
+    write(folder, "README.md", "# notes")
+    before = sorted(p.name for p in folder.iterdir())
+
+    source = FilesSource([str(folder)])
+    assert source.paths == [yahoo, prices, parquet]
+    assert [(path, reason.split(" (")[0]) for path, reason in source.skipped] == [
+        (counts, "its header"), (pe, "its header"),
+    ]
+    assert source.skipped[1][1].startswith("its header (index_name,as_of_date,forward_pe) is not a price layout")
+    assert [len(batch.frame) for batch in source.fetch()] == [1, 1, 1]
+    assert sorted(p.name for p in folder.iterdir()) == before
+    # given by name, a file that is not a price file is still read and rejected
+    [batch] = FilesSource([str(pe)]).fetch()
+    assert batch.read_errors and "header lacks" in str(batch.read_errors[0])
+
+
+def test_the_shared_layouts_of_a_trailing_comma_and_dividend_columns_still_load(tmp_path):
+    """Exports that write an empty field after the last column, or a per-ticker file with yfinance's
+    action columns, are price files."""
+    trailing = write(tmp_path, "trailing.csv", LONG + ",", SPY_ROW + ",")
+    actions = write(tmp_path, "SPY.csv", YAHOO + ",Dividends,Stock Splits", "2025-01-03,591.0,596.0,590.5,595.25,592.8,48000,0.0,0.0")
+    assert validate_batch(read_price_file(trailing)).accepted
+    assert validate_batch(read_price_file(actions)).accepted
+    source = FilesSource([str(tmp_path)])
+    assert source.paths == [actions, trailing] and source.skipped == []

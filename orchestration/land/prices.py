@@ -26,6 +26,7 @@ class PriceIngestReport:
     last_date: object = None
     tickers: list[str] = field(default_factory=list)
     tickers_outside_universe: list[str] = field(default_factory=list)
+    warnings: list[PriceProblem] = field(default_factory=list)  # about accepted batches, e.g. a file without rows
 
     @property
     def problems(self) -> list[PriceProblem]:
@@ -86,7 +87,7 @@ def ingest_price_batches(
     accepted = _reject_conflicts_between_batches([b for b in validated if b.accepted])
     rejected = [b for b in validated if not b.accepted]
 
-    frames = [b.frame for b in accepted]
+    frames = [b.frame for b in accepted if len(b.frame)]
     combined = (
         pd.concat(frames, ignore_index=True).drop_duplicates(subset=["ticker", "date"])
         if frames
@@ -97,6 +98,8 @@ def ingest_price_batches(
         con, PRICES.name, combined, source, ingested_at=now_utc(),
         replace=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
     )
+    kept = {id(b) for b in accepted}
+    warnings = [w for batch, result in zip(batches, validated) if id(result) in kept for w in batch.warnings]
     return PriceIngestReport(
         source=source,
         counts=counts,
@@ -108,4 +111,5 @@ def ingest_price_batches(
         last_date=combined["date"].max() if len(combined) else None,
         tickers=tickers,
         tickers_outside_universe=[t for t in tickers if t not in set(universe_symbols)],
+        warnings=warnings,
     )
