@@ -54,6 +54,22 @@ def con(tmp_path):
 # --- price files -------------------------------------------------------------------------------
 
 
+def test_files_that_disagree_load_nothing_of_either(con, tmp_path):
+    first = write(tmp_path, "a.csv", LONG, "2025-01-02,XLK,230.5,232.0,229.75,231.25,230.9,4200",
+                  "2025-01-03,XLK,231.0,233.5,230.0,233.0,232.6,3900")
+    # agrees on the 2nd, disagrees on the 3rd's close
+    second = write(tmp_path, "b.csv", LONG, "2025-01-02,XLK,230.5,232.0,229.75,231.25,230.9,4200",
+                   "2025-01-03,XLK,231.0,233.5,230.0,233.4,232.6,3900")
+    good = write(tmp_path, "spy.csv", LONG, SPY_ROW)
+    report = ingest(con, [first, second, good])
+    assert report.accepted_origins == [str(good)]
+    assert [b.origin for b in report.rejected] == [str(first), str(second)]
+    assert stored(con, "XLK") == []
+    assert stored(con, "SPY") == [(date(2025, 1, 2), 591.55)]
+    [about_second] = said(report, second)
+    assert about_second.startswith(f"b.csv, row 3, ticker XLK: 2025-01-03 has different values in {first} ")
+
+
 def test_a_quoted_line_break_rejects_the_file_naming_its_row(con, tmp_path):
     rows = [f"{day},XLK,1.0,2.0,1.0,1.5,1.5,10" for day in SESSIONS[:9]]
     rows.insert(4, '2025-01-17,"XL\nK",1.0,2.0,1.0,1.5,1.5,10')  # one record over lines 6 and 7
