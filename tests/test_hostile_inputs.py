@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -11,7 +11,8 @@ import pytest
 
 from orchestration.extract.files import FilesSource, read_price_file
 from orchestration.land.prices import ingest_price_batches
-from orchestration.land.validation import MAX_PRICE, MAX_TICKER_LENGTH, new_york_today, validate_batch
+from orchestration.land.quarantine import quarantine_file
+from orchestration.land.validation import MAX_PRICE, MAX_TICKER_LENGTH, PriceProblem, new_york_today, validate_batch
 
 LONG = "date,ticker,open,high,low,close,adj_close,volume"
 YAHOO = "Date,Open,High,Low,Close,Adj Close,Volume"
@@ -196,6 +197,26 @@ def test_a_long_file_without_ticker_column_is_not_read_as_a_ticker_named_like_th
     assert "'missing_ticker_column' is not a plausible Yahoo symbol" in problem
     assert said(report, newline)[0].startswith("newline.csv, row 2: ticker 'SP\\nY' contains a line break")
     assert con.execute("SELECT count(*) FROM raw.prices_daily").fetchone() == (0,)
+
+
+def test_quarantine_copies_outside_files_moves_its_own_and_never_overwrites(tmp_path, monkeypatch):
+    warehouse_folder = tmp_path / "warehouse"
+    monkeypatch.setenv("ROTATION_WAREHOUSE", str(warehouse_folder / "rotation.duckdb"))
+    quarantine = warehouse_folder / "quarantine"
+    when = datetime(2026, 1, 16, 23, 5, 0)
+    problem = PriceProblem("x", 2, "SPY", "high 490.0 is below low 495.0", "Check the column order.")
+    (tmp_path / "downloads").mkdir()
+    (warehouse_folder / "landing").mkdir(parents=True)
+    outside = write(tmp_path / "downloads", "prices.csv", LONG)
+    inside = write(warehouse_folder / "landing", "prices.csv", LONG, SPY_ROW)
+
+    copied = quarantine_file(outside, [problem], quarantine, when)
+    moved = quarantine_file(inside, [problem], quarantine, when)
+    assert outside.exists() and copied.read_text() == LONG + "\n"
+    assert not inside.exists() and moved.read_text() == f"{LONG}\n{SPY_ROW}\n"
+    assert (copied.name, moved.name) == ("20260116T230500-prices.csv", "20260116T230500-2-prices.csv")
+    assert "left in place" in copied.with_name(copied.name + ".reason.txt").read_text()
+    assert "moved here" in moved.with_name(moved.name + ".reason.txt").read_text()
 
 
 def test_a_folder_reads_only_its_price_files_and_names_the_others(tmp_path):

@@ -206,7 +206,7 @@ def process_landing_folder(
         kind, rows, problems = read_guidance_file(path)
         when = now_utc()
         if problems:
-            target = quarantine_file(path, problems, quarantine, when)
+            target = quarantine_file(path, problems, quarantine, when, owned_folder=folder)  # the landing folder is an inbox
             report.problems += problems
             report.quarantined.append((str(path), str(target)))
             continue
