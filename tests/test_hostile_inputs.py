@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from orchestration.extract.files import FilesSource, read_price_file
+from orchestration.land import guidance_landing
+from orchestration.land.guidance_landing import MAX_COUNT, process_landing_folder
 from orchestration.land.prices import ingest_price_batches
 from orchestration.land.quarantine import quarantine_file
 from orchestration.land.validation import MAX_PRICE, MAX_TICKER_LENGTH, PriceProblem, new_york_today, validate_batch
@@ -242,6 +244,90 @@ def test_a_folder_reads_only_its_price_files_and_names_the_others(tmp_path):
     # given by name, a file that is not a price file is still read and rejected
     [batch] = FilesSource([str(pe)]).fetch()
     assert batch.read_errors and "header lacks" in str(batch.read_errors[0])
+
+
+# --- guidance files ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    return folder
+
+
+def test_an_absurd_count_is_quarantined_with_a_reason_and_the_others_land(tmp_path, landing):
+    write(landing, "absurd.csv", COUNTS, f"sp500,2025Q1,2025-03-14,{10**20},45,220,")
+    write(landing, "events.csv", EVENTS, "AAA,2024-01-10,2024Q1,0.9,1.1,1.05")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        report = process_landing_folder(con, landing, tmp_path / "quarantine")
+        assert report.loaded == [str(landing / "events.csv")]
+        assert [str(p) for p in report.problems] == [
+            f"{landing / 'absurd.csv'}, line 2: negative_count {10**20} is not a plausible count of companies "
+            f"(at most {MAX_COUNT:,}). Give the number of companies, e.g. 112."
+        ]
+        assert not (landing / "absurd.csv").exists()
+        again = process_landing_folder(con, landing, tmp_path / "quarantine")
+        assert again.problems == [] and again.already_processed == [str(landing / "events.csv")]
+
+
+def test_a_file_whose_load_fails_unexpectedly_is_quarantined_on_the_first_failure(tmp_path, landing, monkeypatch):
+    write(landing, "counts.csv", COUNTS, "sp500,2025Q1,2025-03-14,110,45,220,")
+    write(landing, "events.csv", EVENTS, "AAA,2024-01-10,2024Q1,0.9,1.1,1.05")
+    real_upsert = guidance_landing.upsert
+
+    def failing_for_counts(con, table, *args, **kwargs):
+        if table == "raw.guidance_counts":
+            raise duckdb.ConversionException("value out of range")
+        return real_upsert(con, table, *args, **kwargs)
+
+    monkeypatch.setattr(guidance_landing, "upsert", failing_for_counts)
+    quarantine = tmp_path / "quarantine"
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        report = process_landing_folder(con, landing, quarantine)
+        assert report.loaded == [str(landing / "events.csv")] and report.events.inserted == 1
+        assert [original for original, _ in report.quarantined] == [str(landing / "counts.csv")]
+        assert con.execute("SELECT count(*) FROM raw.guidance_counts").fetchone() == (0,)
+        assert sorted(p.name for p in landing.iterdir()) == ["events.csv"]
+        reason = next(quarantine.glob("*counts.csv.reason.txt")).read_text()
+        assert "loading it failed (ConversionException: value out of range)" in reason
+        later = process_landing_folder(con, landing, quarantine)
+        assert later.problems == [] and later.quarantined == []
+
+
+def test_a_guidance_file_with_byte_order_marks_loads(tmp_path, landing):
+    text = EVENTS + "\n{ticker},2024-01-10,2024Q1,0.9,1.1,1.05\n"
+    (landing / "bom.csv").write_text("\ufeff" + text.format(ticker="AAA"), encoding="utf-8")
+    # the same text saved again by an editor that writes a mark of its own: two marks
+    (landing / "bom-twice.csv").write_text("\ufeff" + text.format(ticker="BBB"), encoding="utf-8-sig")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        report = process_landing_folder(con, landing, tmp_path / "quarantine")
+        assert report.problems == [] and report.events.inserted == 2
+        assert con.execute("SELECT ticker, eps_low FROM raw.guidance_events ORDER BY ticker").fetchall() == [
+            ("AAA", 0.9), ("BBB", 0.9)
+        ]
+
+
+def test_a_header_only_guidance_file_is_loaded_with_a_warning_naming_it(tmp_path, landing):
+    empty = write(landing, "empty.csv", EVENTS)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        report = process_landing_folder(con, landing, tmp_path / "quarantine")
+    assert report.loaded == [str(empty)] and report.problems == []
+    assert report.warnings == [
+        f"{empty}: the file has a header but no rows, so nothing was loaded from it (it is recorded as processed). "
+        "Drop the file again with its rows if the export was cut short."
+    ]
+
+
+def test_a_guidance_row_with_extra_fields_is_rejected_for_its_field_count(tmp_path, landing):
+    write(landing, "extra.csv", EVENTS, "AAA,2024-01-10,2024Q1,0.9,1.1,1.05", "BBB,2024-01-11,2024Q1,1.6,1.8,1.7,oops")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        report = process_landing_folder(con, landing, tmp_path / "quarantine")
+        assert con.execute("SELECT count(*) FROM raw.guidance_events").fetchone() == (0,)
+    assert [str(p) for p in report.problems] == [
+        f"{landing / 'extra.csv'}, line 3: the row has 7 fields where the header has 6. "
+        "Every row needs one value per column of the header, on one line; check its commas and quotes."
+    ]
 
 
 def test_the_shared_layouts_of_a_trailing_comma_and_dividend_columns_still_load(tmp_path):
