@@ -15,6 +15,7 @@ quoted value holding a line break, is named by the line it starts on instead of 
 from __future__ import annotations
 
 import csv
+from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from orchestration.extract.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
-from orchestration.land.validation import TICKER_RULE, PriceProblem, plausible_ticker, row_problems
+from orchestration.land.validation import MAX_ERRORS_SHOWN, TICKER_RULE, PriceProblem, plausible_ticker, row_problems
 
 LONG_LAYOUT = ["date", "ticker"] + VALUE_COLUMNS
 YAHOO_LAYOUT = ["date"] + VALUE_COLUMNS  # after lower-casing the header
@@ -39,7 +40,8 @@ class CsvRecords:
 
     `problems` holds (line, problem) for records whose shape is wrong: more or fewer fields than
     the header (empty fields after the last column are allowed, as some exports write them), or a
-    value holding a line break. Raises UnicodeDecodeError, csv.Error or OSError when unreadable.
+    value holding a line break. Raises ValueError (empty file), UnicodeDecodeError, csv.Error or
+    OSError when the file cannot be read.
     """
 
     def __init__(self, path: Path):
@@ -67,7 +69,8 @@ class CsvRecords:
             self.problems.append((line, f"the row has {len(fields)} fields where the header has {width}"))
             return
         if last_line != line:  # a quoted value went on over a line break
-            name, value = next((n, v) for n, v in zip(self.header, fields) if "\n" in v or "\r" in v)
+            broken = ((n, v) for n, v in zip_longest(self.header, fields, fillvalue="") if "\n" in v or "\r" in v)
+            name, value = next(broken, ("", ""))
             self.problems.append((line, f"{name or 'a value'} {value!r} contains a line break, which no price, "
                                         "date or ticker does"))
             return
@@ -93,7 +96,7 @@ def _read_table(path: Path, origin: str) -> tuple[pd.DataFrame | None, list[Pric
         records = CsvRecords(path)
         if records.problems:
             fix = "Every row needs one value per column of the header, on one line; check the quotes of the row."
-            shown = [PriceProblem(origin, line, None, problem, fix) for line, problem in records.problems[:5]]
+            shown = [PriceProblem(origin, line, None, problem, fix) for line, problem in records.problems[:MAX_ERRORS_SHOWN]]
             more = len(records.problems) - len(shown)
             if more:
                 shown.append(PriceProblem(origin, None, None, f"{more} more rows with the same kind of problem", fix))
@@ -205,7 +208,7 @@ def _header_of(path: Path) -> list[str]:
     if path.suffix.lower() == ".parquet":
         return _header_names(pq.read_schema(path).names)
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return _header_names(next(csv.reader(handle, skipinitialspace=True), []))
+        return _header_names(name.lstrip("\ufeff") for name in next(csv.reader(handle, skipinitialspace=True), []))
 
 
 def price_layout_problem(path: Path) -> str | None:
