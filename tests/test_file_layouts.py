@@ -71,11 +71,11 @@ def test_yahoo_style_file_without_adj_close_column_is_refused(tmp_path):
     assert str(problem).startswith(f"{path}, row 1: header lacks adj_close.")
 
 
-def test_quarantine_moves_the_file_beside_its_reason(tmp_path):
+def test_quarantine_moves_a_file_of_the_warehouse_folder_beside_its_reason(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("date,ticker\n")
     problem = PriceProblem(str(bad), 2, "SPY", "high 490.0 is below low 495.0", "Check the column order.")
-    target = quarantine_file(bad, [problem], tmp_path / "quarantine", datetime(2026, 1, 16, 23, 5, 0))
+    target = quarantine_file(bad, [problem], tmp_path / "quarantine", datetime(2026, 1, 16, 23, 5, 0), owned_folder=tmp_path)
     assert not bad.exists() and target == tmp_path / "quarantine" / "20260116T230500-bad.csv"
     reason = (tmp_path / "quarantine" / "20260116T230500-bad.csv.reason.txt").read_text()
     assert "nothing of it was loaded" in reason and "row 2, ticker SPY: high 490.0 is below low 495.0" in reason
@@ -89,7 +89,7 @@ def test_quarantine_copies_what_it_cannot_move(tmp_path, monkeypatch):
         raise PermissionError("read-only")
 
     monkeypatch.setattr(shutil, "move", refuse)
-    target = quarantine_file(bad, [], tmp_path / "q", datetime(2026, 1, 16))
+    target = quarantine_file(bad, [], tmp_path / "q", datetime(2026, 1, 16), owned_folder=tmp_path)
     assert bad.exists() and target.read_text() == "date,ticker\n"
     assert "copied here" in target.with_name(target.name + ".reason.txt").read_text()
 

@@ -15,6 +15,7 @@ from orchestration.land.validation import ValidatedBatch, validate_batch
 
 HEADER = "date,ticker,open,high,low,close,adj_close,volume"
 GOOD_ROW = "2025-01-02,XLK,230.5,232.0,229.75,231.25,230.9,4200"
+SEVEN_SESSIONS = [2, 3, 6, 7, 8, 10, 13]  # NYSE sessions of January 2025 (closed on the 9th, a day of mourning)
 
 
 def write_csv(tmp_path: Path, name: str, *rows: str, header: str = HEADER) -> Path:
@@ -234,7 +235,7 @@ def test_conflicting_duplicate_names_both_rows(tmp_path):
 
 
 def test_more_than_five_bad_rows_are_summarised(tmp_path):
-    rows = [f"2025-01-{day:02d},XLK,1.0,1.0,1.0,0,1.0,100" for day in range(2, 9)]  # 7 zero closes
+    rows = [f"2025-01-{day:02d},XLK,1.0,1.0,1.0,0,1.0,100" for day in SEVEN_SESSIONS]  # 7 zero closes
     path = write_csv(tmp_path, "many.csv", *rows)
     fix = "Correct the price or remove the row."
     assert messages(path) == [
@@ -271,7 +272,7 @@ def test_row_numbers_count_blank_lines(tmp_path):
 
 
 def test_more_than_five_bad_dates_are_summarised(tmp_path):
-    rows = [f"2025-01-{day:02d}x,XLK,1.0,1.0,1.0,1.0,1.0,100" for day in range(2, 9)]
+    rows = [f"2025-01-{day:02d}x,XLK,1.0,1.0,1.0,1.0,1.0,100" for day in SEVEN_SESSIONS]
     said = messages(write_csv(tmp_path, "dates.csv", *rows))
     assert len(said) == 6
     assert said[-1].startswith("dates.csv: 2 more rows")

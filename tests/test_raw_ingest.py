@@ -189,24 +189,26 @@ def test_files_agreeing_on_an_overlap_are_both_accepted(con, tmp_path, clock, sy
     assert raw_count(con) == 3
 
 
-def test_second_file_disagreeing_with_first_is_rejected_whole(con, tmp_path, clock, symbols):
+def test_files_disagreeing_with_each_other_are_both_rejected_whole(con, tmp_path, clock, symbols):
     first = write_csv(tmp_path, "first.csv", *XLK_FILE)
     second = write_csv(
         tmp_path, "second.csv",
         "2025-01-06,XLK,233.0,236.0,232.5,235.5,235.5,3900",
         "2025-01-03,XLK,231.0,233.5,230.0,233.1,,",
     )
+    good = write_csv(tmp_path, "spy.csv", *SPY_FILE)
     clock(FIRST_RUN)
-    report = ingest_files(con, [first, second], symbols)
-    assert report.accepted_origins == [str(first)]
-    assert [b.origin for b in report.rejected] == [str(second)]
-    [problem] = report.problems
-    assert (problem.origin, problem.row, problem.ticker) == (str(second), 3, "XLK")
-    assert str(first) in str(problem) and str(second) in str(problem)
-    assert "2025-01-03" in problem.problem
-    assert report.counts.inserted == 2
-    assert raw_count(con, "date = DATE '2025-01-06'") == 0
-    assert con.execute("SELECT close FROM raw.prices_daily WHERE date = DATE '2025-01-03'").fetchall() == [(233.0,)]
+    report = ingest_files(con, [first, second, good], symbols)
+    assert report.accepted_origins == [str(good)]
+    assert [b.origin for b in report.rejected] == [str(first), str(second)]
+    # Each names the row of the disputed date and the other file.
+    by_origin = {p.origin: p for p in report.problems}
+    assert (by_origin[str(first)].row, by_origin[str(first)].ticker) == (3, "XLK")
+    assert (by_origin[str(second)].row, by_origin[str(second)].ticker) == (3, "XLK")
+    assert str(second) in by_origin[str(first)].problem and str(first) in by_origin[str(second)].problem
+    assert all("2025-01-03" in p.problem for p in report.problems)
+    assert report.counts == LoadCounts(inserted=2)
+    assert raw_count(con, "ticker = 'XLK'") == 0
 
 
 def test_empty_volume_against_filled_volume_is_a_conflict(con, tmp_path, clock, symbols):
@@ -214,7 +216,8 @@ def test_empty_volume_against_filled_volume_is_a_conflict(con, tmp_path, clock, 
     second = write_csv(tmp_path, "second.csv", "2025-01-02,XLK,230.5,232.0,229.75,231.25,230.9,4200")
     clock(FIRST_RUN)
     report = ingest_files(con, [first, second], symbols)
-    assert report.accepted_origins == [str(first)]
+    assert report.accepted_origins == []
+    assert [b.origin for b in report.rejected] == [str(first), str(second)]
 
 
 def test_tickers_outside_universe_are_loaded_and_listed(con, tmp_path, clock, symbols):

@@ -29,7 +29,7 @@ def raw_guidance(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     with warehouse.get_connection() as con:
         demo_events, warnings = load_demo_guidance(con, load_id=context.run_id)
         report = process_landing_folder(con, folder, settings.quarantine_folder(), load_id=context.run_id)
-    for warning in warnings:
+    for warning in [*warnings, *report.warnings]:
         context.log.warning(warning)
     for problem in report.problems:
         context.log.error(str(problem))

@@ -20,11 +20,13 @@ class PriceBatch:
     `frame` has PRICE_COLUMNS plus `row`: the position of each row in its origin (the line number
     for a file), so that an error can point at it. `date` holds datetime.date values.
     `read_errors` holds what made the origin unreadable; such a batch is rejected whole.
+    `warnings` holds what is worth saying about an accepted batch (e.g. a file without rows).
     """
 
     origin: str
     frame: pd.DataFrame
     read_errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
 
 @dataclass

@@ -7,22 +7,75 @@
 
 adj_close, volume, open, high and low values may be empty; close may not. Dates are exchange trading
 dates, YYYY-MM-DD (a time and UTC offset after the date, as pandas writes them, are ignored).
+
+A CSV file is read record by record, so that a row with more or fewer fields than the header, or a
+quoted value holding a line break, is named by the line it starts on instead of shifting the columns.
 """
 
 from __future__ import annotations
 
+import csv
+from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from orchestration.extract.base import PRICE_COLUMNS, VALUE_COLUMNS, PriceBatch
-from orchestration.land.validation import PriceProblem, row_problems
+from orchestration.land.validation import MAX_ERRORS_SHOWN, TICKER_RULE, PriceProblem, plausible_ticker, row_problems
 
 LONG_LAYOUT = ["date", "ticker"] + VALUE_COLUMNS
 YAHOO_LAYOUT = ["date"] + VALUE_COLUMNS  # after lower-casing the header
 FIRST_DATA_LINE = 2  # line 1 is the header
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})(?:[ T].*)?$"
+PRICE_FILE_SUFFIXES = (".csv", ".parquet")
+EXPECTED_HEADER = (
+    ",".join(LONG_LAYOUT) + " (or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)"
+)
+
+
+class CsvRecords:
+    """A CSV file's header and its non-blank records, each with the line it starts on.
+
+    `problems` holds (line, problem) for records whose shape is wrong: more or fewer fields than
+    the header (empty fields after the last column are allowed, as some exports write them), or a
+    value holding a line break. Raises ValueError (empty file), UnicodeDecodeError, csv.Error or
+    OSError when the file cannot be read.
+    """
+
+    def __init__(self, path: Path):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, skipinitialspace=True)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError("the file is empty")
+            while header and not header[-1].strip():
+                header.pop()  # a trailing comma on the header line
+            # utf-8-sig drops one byte-order mark; a file saved twice by a BOM-writing editor has two
+            self.header = [name.strip() for name in [header[0].lstrip("\ufeff"), *header[1:]]] if header else []
+            self.lines: list[int] = []
+            self.rows: list[list[str]] = []
+            self.problems: list[tuple[int, str]] = []
+            start = reader.line_num + 1
+            for fields in reader:
+                if fields:
+                    self._add(start, reader.line_num, fields)
+                start = reader.line_num + 1
+
+    def _add(self, line: int, last_line: int, fields: list[str]) -> None:
+        width = len(self.header)
+        if len(fields) != width and (len(fields) < width or any(value.strip() for value in fields[width:])):
+            self.problems.append((line, f"the row has {len(fields)} fields where the header has {width}"))
+            return
+        if last_line != line:  # a quoted value went on over a line break
+            broken = ((n, v) for n, v in zip_longest(self.header, fields, fillvalue="") if "\n" in v or "\r" in v)
+            name, value = next(broken, ("", ""))
+            self.problems.append((line, f"{name or 'a value'} {value!r} contains a line break, which no price, "
+                                        "date or ticker does"))
+            return
+        self.lines.append(line)
+        self.rows.append(fields[:width])
 
 
 def _unreadable(origin: str, problems: list[PriceProblem]) -> PriceBatch:
@@ -33,26 +86,49 @@ def _header_names(columns) -> list[str]:
     return [str(c).strip().lower().replace(" ", "_") for c in columns]
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """The file as text cells, with a `row` column holding each row's line number (data row 1 = line 2)."""
+def _read_table(path: Path, origin: str) -> tuple[pd.DataFrame | None, list[PriceProblem]]:
+    """The file as text cells with a `row` column (its line number; data row 1 = line 2), or its problems."""
     if path.suffix.lower() == ".parquet":
         table = pd.read_parquet(path)
         text = table.astype(object).where(table.notna(), "").astype(str)
+        text.insert(0, "row", range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(text)))
     else:
-        text = pd.read_csv(
-            path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False, skip_blank_lines=False
-        )
-    text.columns = _header_names(text.columns)
-    text = text.fillna("")
-    text.insert(0, "row", range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(text)))
-    return text
+        records = CsvRecords(path)
+        if records.problems:
+            fix = "Every row needs one value per column of the header, on one line; check the quotes of the row."
+            shown = [PriceProblem(origin, line, None, problem, fix) for line, problem in records.problems[:MAX_ERRORS_SHOWN]]
+            more = len(records.problems) - len(shown)
+            if more:
+                shown.append(PriceProblem(origin, None, None, f"{more} more rows with the same kind of problem", fix))
+            return None, shown
+        text = pd.DataFrame(records.rows, columns=range(len(records.header)), dtype=object)
+        text.columns = records.header
+        text.insert(0, "row", records.lines)
+    text.columns = ["row"] + _header_names(text.columns[1:])
+    repeated = sorted({name for name in text.columns if list(text.columns).count(name) > 1})
+    if repeated:
+        return None, [PriceProblem(
+            origin, 1, None, f"the header names {', '.join(repeated)} more than once", f"The header must be {EXPECTED_HEADER}."
+        )]
+    return text.fillna(""), []
 
 
 def _layout_of(path: Path, columns: list[str]) -> tuple[list[str], str | None]:
     """The expected columns and, for a per-ticker file, the ticker its name gives."""
-    if "ticker" in columns or path.suffix.lower() == ".parquet":
+    ticker = path.stem.strip().upper()
+    if "ticker" in columns or path.suffix.lower() == ".parquet" or not plausible_ticker(ticker):
         return LONG_LAYOUT, None
-    return YAHOO_LAYOUT, path.stem.strip().upper()
+    return YAHOO_LAYOUT, ticker
+
+
+def _header_problem(path: Path, origin: str, missing: list[str]) -> PriceProblem:
+    problem = f"header lacks {', '.join(missing)}"
+    if "ticker" in missing and path.suffix.lower() != ".parquet":
+        problem += (
+            f" (a file without a ticker column holds one ticker and is named after it, <TICKER>.csv; "
+            f"{path.stem!r} is not a plausible Yahoo symbol: {TICKER_RULE})"
+        )
+    return PriceProblem(origin, 1, None, problem, f"The header must be {EXPECTED_HEADER}.")
 
 
 def read_price_file(path: Path) -> PriceBatch:
@@ -60,29 +136,33 @@ def read_price_file(path: Path) -> PriceBatch:
     if not path.is_file():
         return _unreadable(origin, [PriceProblem(origin, None, None, "file not found", "Check the path given to --files.")])
     try:
-        text = _read_table(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
+        text, problems = _read_table(path, origin)
+    except (csv.Error, UnicodeDecodeError, OSError, ValueError) as exc:
         return _unreadable(origin, [PriceProblem(
             origin, None, None, f"not a readable price file ({exc})", "Export it as UTF-8 CSV or Parquet."
         )])
+    if problems:
+        return _unreadable(origin, problems)
 
     layout, ticker_from_name = _layout_of(path, list(text.columns))
     missing = [c for c in layout if c not in text.columns]
     if missing:
-        expected = ",".join(LONG_LAYOUT) + " (or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)"
-        return _unreadable(origin, [PriceProblem(
-            origin, 1, None, f"header lacks {', '.join(missing)}", f"The header must be {expected}."
-        )])
+        return _unreadable(origin, [_header_problem(path, origin, missing)])
     if ticker_from_name is not None:
         text["ticker"] = ticker_from_name
 
-    # Blank lines keep their line numbers but are not rows.
     text = text[["row"] + LONG_LAYOUT].copy()
     for column in LONG_LAYOUT:
         text[column] = text[column].astype(str).str.strip()
     text = text[(text[LONG_LAYOUT] != "").any(axis=1)].reset_index(drop=True)
     text["ticker"] = text["ticker"].str.upper()
-    return _parse_rows(origin, text)
+    batch = _parse_rows(origin, text)
+    if text.empty:
+        batch.warnings.append(PriceProblem(
+            origin, None, None, "the file has a header but no rows, so nothing was loaded from it",
+            "Check that the export finished; remove the file if it is meant to be empty.",
+        ))
+    return batch
 
 
 def _parse_rows(origin: str, text: pd.DataFrame) -> PriceBatch:
@@ -120,24 +200,61 @@ def _parse_rows(origin: str, text: pd.DataFrame) -> PriceBatch:
     return PriceBatch(origin=origin, frame=frame[PRICE_COLUMNS + ["row"]])
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """A folder stands for the price files in it (CSV and Parquet), in name order."""
+# --- which files a folder stands for -----------------------------------------------------------
+
+
+def _header_of(path: Path) -> list[str]:
+    """The file's column names (lower-cased, spaces as underscores); raises when it cannot be read."""
+    if path.suffix.lower() == ".parquet":
+        return _header_names(pq.read_schema(path).names)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return _header_names(name.lstrip("\ufeff") for name in next(csv.reader(handle, skipinitialspace=True), []))
+
+
+def price_layout_problem(path: Path) -> str | None:
+    """Why the file in a folder is not a price file, or None when its header is a price layout."""
+    try:
+        columns = _header_of(path)
+    except Exception as exc:  # any file may sit in a folder; an unreadable one is skipped, not fatal
+        return f"its header cannot be read ({exc})"
+    if set(LONG_LAYOUT) <= set(columns):
+        return None
+    if path.suffix.lower() == ".csv" and set(YAHOO_LAYOUT) <= set(columns):
+        return None
+    shown = ",".join(columns) or "empty"
+    return f"its header ({shown}) is not a price layout, which is {EXPECTED_HEADER}"
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files to read, and the files of the folders that were skipped with the reason.
+
+    A folder stands for the price files in it (CSV and Parquet whose header is a price layout), in
+    name order; other files in it are left alone. A file given by name is always read."""
     expanded: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     for path in paths:
-        if path.is_dir():
-            expanded += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
-        else:
+        if not path.is_dir():
             expanded.append(path)
-    return expanded
+            continue
+        for candidate in sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PRICE_FILE_SUFFIXES):
+            why = price_layout_problem(candidate)
+            if why is None:
+                expanded.append(candidate)
+            else:
+                skipped.append((candidate, why))
+    return expanded, skipped
 
 
 class FilesSource:
-    """Reads each given file as its own batch, so one bad file does not stop the others."""
+    """Reads each given file as its own batch, so one bad file does not stop the others.
+
+    `skipped` lists the (path, reason) of the files of a given folder that are not price files;
+    they are neither read nor moved."""
 
     def __init__(self, paths: list[str]):
         if not paths:
             raise ValueError("the files source needs at least one file: pass --files PATH or set ROTATION_FILES")
-        self.paths = expand_paths([Path(p).expanduser() for p in paths])
+        self.paths, self.skipped = expand_paths([Path(p).expanduser() for p in paths])
 
     def fetch(self) -> list[PriceBatch]:
         return [read_price_file(path) for path in self.paths]

@@ -10,13 +10,14 @@ Two kinds of CSV file, told apart by their header:
 Each file is identified by the SHA-256 of its content and recorded in raw.landed_files in the same
 transaction as its rows, so a file (even renamed or copied again) is processed once, and an
 interrupted load leaves nothing behind. A file with any bad row loads nothing: it is moved to the
-quarantine folder beside a reason file naming the rows and the fix.
+quarantine folder beside a reason file naming the rows and the fix. So is a file whose load fails
+for any other reason, on its first failure, so that it never blocks the files after it or later runs.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.extract.files import CsvRecords
 from orchestration.land.quarantine import quarantine_file
 from orchestration.land.tables import ensure_raw_schema, now_utc
 from orchestration.land.upsert import LoadCounts, upsert
@@ -34,6 +36,8 @@ EVENT_COLUMNS = ["ticker", "announced_date", "fiscal_quarter", "eps_low", "eps_h
 COUNT_COLUMNS = ["index_name", "fiscal_quarter", "as_of_date", "negative_count", "positive_count", "total_count"]
 QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The largest index counted has about 3,000 members; a count above this is a typing or unit error.
+MAX_COUNT = 10_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class LandingReport:
     already_processed: list[str] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (original, quarantined path)
     problems: list[FileProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     events: LoadCounts = field(default_factory=LoadCounts)
     counts: LoadCounts = field(default_factory=LoadCounts)
 
@@ -98,12 +103,20 @@ def read_guidance_file(path: Path) -> tuple[str | None, pd.DataFrame | None, lis
     """(kind, rows ready for the raw table, problems); kind is guidance_events or guidance_counts."""
     name = str(path)
     try:
-        frame = pd.read_csv(io.BytesIO(path.read_bytes()), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        records = CsvRecords(path)
+    except (csv.Error, UnicodeDecodeError, ValueError) as error:
         return None, None, [FileProblem(name, None, f"not a readable CSV file ({error})",
                                         "Save it as a comma-separated UTF-8 file with a header line.")]
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda column: column.str.strip())
+    if records.problems:
+        fix = "Every row needs one value per column of the header, on one line; check its commas and quotes."
+        return None, None, [FileProblem(name, line, problem, fix) for line, problem in records.problems]
+    header = [c.lower() for c in records.header]
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        return None, None, [FileProblem(name, 1, f"the header names {', '.join(repeated)} more than once",
+                                        "Name each column once.")]
+    frame = pd.DataFrame(records.rows, columns=header, dtype=object).apply(lambda column: column.str.strip())
+    frame.index = [line - 2 for line in records.lines]  # so that index + 2 is the row's line
     if set(EVENT_COLUMNS) <= set(frame.columns):
         return "guidance_events", *_events(name, frame)
     if set(COUNT_COLUMNS) <= set(frame.columns):
@@ -116,7 +129,7 @@ def read_guidance_file(path: Path) -> tuple[str | None, pd.DataFrame | None, lis
 
 def _events(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, list[FileProblem]]:
     problems, rows = [], []
-    for position, row in enumerate(frame.itertuples(index=False)):
+    for position, row in zip(frame.index, frame.itertuples(index=False)):
         line = position + 2
         bad = lambda message, fix, line=line: problems.append(FileProblem(name, line, message, fix))  # noqa: E731
         if not row.ticker:
@@ -139,18 +152,18 @@ def _events(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, list[F
             bad(f"consensus_eps_before {row.consensus_eps_before!r} is not a number",
                 "Give the mean EPS estimate of the day before the guidance.")
         rows.append((row.ticker, row.announced_date, row.fiscal_quarter, low, high, consensus))
-    events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    events = pd.DataFrame(rows, columns=EVENT_COLUMNS, index=frame.index)
     problems += _conflicting_duplicates(name, events, ["ticker", "announced_date", "fiscal_quarter"])
     if problems:
         return None, problems
     events["announced_date"] = pd.to_datetime(events["announced_date"]).dt.date
-    return events.drop_duplicates(), []
+    return events.drop_duplicates().reset_index(drop=True), []
 
 
 def _counts(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, list[FileProblem]]:
     problems, rows = [], []
     has_url = "source_url" in frame.columns
-    for position, row in enumerate(frame.itertuples(index=False)):
+    for position, row in zip(frame.index, frame.itertuples(index=False)):
         line = position + 2
         bad = lambda message, fix, line=line: problems.append(FileProblem(name, line, message, fix))  # noqa: E731
         if not re.fullmatch(r"[a-z0-9_]+", row.index_name):
@@ -163,18 +176,22 @@ def _counts(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, list[F
         for column, value in counts.items():
             if value is None:
                 bad(f"{column} {getattr(row, column)!r} is not a whole number", "Give a count of companies (0 or more).")
+            elif value > MAX_COUNT:
+                bad(f"{column} {value} is not a plausible count of companies (at most {MAX_COUNT:,})",
+                    "Give the number of companies, e.g. 112.")
+                counts[column] = None
         if None not in counts.values() and counts["negative_count"] + counts["positive_count"] > counts["total_count"]:
             bad(f"negative_count + positive_count ({counts['negative_count'] + counts['positive_count']}) exceeds "
                 f"total_count ({counts['total_count']})", "total_count counts every company that issued guidance.")
         rows.append((row.index_name, row.fiscal_quarter, row.as_of_date or None, *counts.values(),
                      (row.source_url or None) if has_url else None))
-    published = pd.DataFrame(rows, columns=COUNT_COLUMNS + ["source_url"])
+    published = pd.DataFrame(rows, columns=COUNT_COLUMNS + ["source_url"], index=frame.index)
     problems += _conflicting_duplicates(name, published, ["index_name", "fiscal_quarter", "as_of_date"])
     if problems:
         return None, problems
     published["as_of_date"] = pd.to_datetime(published["as_of_date"]).dt.date
     published["as_of_date"] = published["as_of_date"].astype(object).where(published["as_of_date"].notna(), None)
-    return published.drop_duplicates(), []
+    return published.drop_duplicates().reset_index(drop=True), []
 
 
 def _conflicting_duplicates(name: str, frame: pd.DataFrame, keys: list[str]) -> list[FileProblem]:
@@ -194,38 +211,62 @@ def _conflicting_duplicates(name: str, frame: pd.DataFrame, keys: list[str]) -> 
 def process_landing_folder(
     con: duckdb.DuckDBPyConnection, folder: Path, quarantine: Path, load_id: str | None = None
 ) -> LandingReport:
-    """Load every not-yet-processed file of `folder`; quarantine the bad ones. The upserts are recorded in
-    raw.load_log under `load_id` (default: one load per file)."""
+    """Load every not-yet-processed file of `folder`; quarantine the bad ones, and any file whose
+    processing fails, so the others still land. The upserts are recorded in raw.load_log under
+    `load_id` (default: one load per file)."""
     ensure_raw_schema(con)
     report = LandingReport()
     for path in pending_files(folder):
-        digest = content_hash(path)
-        if con.execute("SELECT 1 FROM raw.landed_files WHERE content_sha256 = ?", [digest]).fetchall():
-            report.already_processed.append(str(path))
-            continue
-        kind, rows, problems = read_guidance_file(path)
-        when = now_utc()
-        if problems:
-            target = quarantine_file(path, problems, quarantine, when)
-            report.problems += problems
-            report.quarantined.append((str(path), str(target)))
-            continue
-        table = f"raw.{kind}"
-        rows["source_file"] = path.name
-        con.execute("BEGIN TRANSACTION")
         try:
-            counts = upsert(con, table, rows, SOURCE, ingested_at=when, load_id=load_id, in_transaction=True)
-            con.execute(
-                "INSERT INTO raw.landed_files VALUES (?, ?, ?, 'loaded', ?, ?, ?)",
-                [digest, path.name, kind, len(rows), str(counts), when],
-            ).fetchall()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        if kind == "guidance_events":
-            report.events += counts
-        else:
-            report.counts += counts
-        report.loaded.append(str(path))
+            problems = _land_file(con, path, load_id, report)
+        except Exception as error:  # a file must never block the others or later runs, whatever went wrong
+            problems = [FileProblem(str(path), None, f"loading it failed ({type(error).__name__}: {error})",
+                                    "Check the file; if it looks right, report this error with the file.")]
+        if problems:
+            report.problems += problems
+            _quarantine(path, problems, folder, quarantine, report)
     return report
+
+
+def _quarantine(path: Path, problems: list[FileProblem], folder: Path, quarantine: Path, report: LandingReport) -> None:
+    try:
+        target = quarantine_file(path, problems, quarantine, now_utc(), owned_folder=folder)
+    except OSError as error:
+        report.problems.append(FileProblem(str(path), None, f"it could not be quarantined ({error})",
+                                           f"Move it out of {folder} by hand."))
+        return
+    report.quarantined.append((str(path), str(target)))
+
+
+def _land_file(con: duckdb.DuckDBPyConnection, path: Path, load_id: str | None, report: LandingReport) -> list[FileProblem]:
+    """Load one file in one transaction with its record in raw.landed_files; its problems if it is bad."""
+    digest = content_hash(path)
+    if con.execute("SELECT 1 FROM raw.landed_files WHERE content_sha256 = ?", [digest]).fetchall():
+        report.already_processed.append(str(path))
+        return []
+    kind, rows, problems = read_guidance_file(path)
+    if problems:
+        return problems
+    when = now_utc()
+    table = f"raw.{kind}"
+    rows["source_file"] = path.name
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = upsert(con, table, rows, SOURCE, ingested_at=when, load_id=load_id, in_transaction=True)
+        con.execute(
+            "INSERT INTO raw.landed_files VALUES (?, ?, ?, 'loaded', ?, ?, ?)",
+            [digest, path.name, kind, len(rows), str(counts), when],
+        ).fetchall()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    if kind == "guidance_events":
+        report.events += counts
+    else:
+        report.counts += counts
+    report.loaded.append(str(path))
+    if rows.empty:
+        report.warnings.append(f"{path}: the file has a header but no rows, so nothing was loaded from it (it is "
+                               "recorded as processed). Drop the file again with its rows if the export was cut short.")
+    return []

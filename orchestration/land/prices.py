@@ -26,6 +26,7 @@ class PriceIngestReport:
     last_date: object = None
     tickers: list[str] = field(default_factory=list)
     tickers_outside_universe: list[str] = field(default_factory=list)
+    warnings: list[PriceProblem] = field(default_factory=list)  # about accepted batches, e.g. a file without rows
 
     @property
     def problems(self) -> list[PriceProblem]:
@@ -42,32 +43,43 @@ def last_session_per_ticker(con: duckdb.DuckDBPyConnection, source: str, tickers
     return dict(found)
 
 
+def _same_values(mine: pd.Series, theirs: pd.Series) -> bool:
+    """Whether two rows hold the same values, an empty value matching only an empty one."""
+    return all(
+        pd.isna(a) and pd.isna(b) if pd.isna(a) or pd.isna(b) else a == b
+        for a, b in zip(mine[VALUE_COLUMNS], theirs[VALUE_COLUMNS])
+    )
+
+
 def _reject_conflicts_between_batches(accepted: list[ValidatedBatch]) -> list[ValidatedBatch]:
-    """A later batch that disagrees with an earlier one on a (ticker, date) is rejected whole."""
+    """Batches that disagree on a (ticker, date) are all rejected whole: which one is right cannot be
+    told, and the answer must not depend on the order the files were given in."""
+    if sum(1 for b in accepted if len(b.frame)) < 2:
+        return accepted
+    key = ["ticker", "date"]
+    rows = pd.concat([b.frame.assign(batch=i) for i, b in enumerate(accepted) if len(b.frame)], ignore_index=True)
+    distinct = rows.drop_duplicates(subset=key + VALUE_COLUMNS)
+    disputed = distinct.loc[distinct.duplicated(subset=key, keep=False), key].drop_duplicates()
+    if disputed.empty:
+        return accepted
+    conflicts = rows.merge(disputed, on=key).sort_values(["batch", "row"])
     kept: list[ValidatedBatch] = []
-    seen: pd.DataFrame | None = None
-    for batch in accepted:
-        if seen is not None:
-            overlap = batch.frame.merge(seen, on=["ticker", "date"], suffixes=("", "_earlier"))
-            differs = pd.Series(False, index=overlap.index)
-            for column in VALUE_COLUMNS:
-                mine, theirs = overlap[column], overlap[f"{column}_earlier"]
-                both = mine.notna() & theirs.notna()
-                unequal = (mine != theirs).fillna(False).astype(bool)
-                differs |= (mine.isna() != theirs.isna()) | (both & unequal)
-            if differs.any():
-                first = overlap[differs].iloc[0]
-                batch.errors.append(PriceProblem(
-                    batch.origin, int(first["row"]), first["ticker"],
-                    f"{first['date']} has different values in {first['origin']} "
-                    f"({int(differs.sum())} conflicting rows)",
-                    "Load one of the two files, or make them agree.",
-                ))
-                batch.frame = None
-                continue
-        kept.append(batch)
-        frame = batch.frame.assign(origin=batch.origin)
-        seen = frame if seen is None else pd.concat([seen, frame], ignore_index=True)
+    for i, batch in enumerate(accepted):
+        mine = conflicts[conflicts["batch"] == i]
+        if mine.empty:
+            kept.append(batch)
+            continue
+        first = mine.iloc[0]
+        same_key = conflicts[(conflicts["ticker"] == first["ticker"]) & (conflicts["date"] == first["date"])]
+        others = sorted({accepted[int(row["batch"])].origin for _, row in same_key.iterrows()
+                         if row["batch"] != i and not _same_values(first, row)})
+        batch.errors.append(PriceProblem(
+            batch.origin, int(first["row"]), first["ticker"],
+            f"{first['date']} has different values in {' and '.join(others)} ({len(mine)} conflicting rows; "
+            "files that disagree are all rejected)",
+            "Load one of the files, or make them agree.",
+        ))
+        batch.frame = None
     return kept
 
 
@@ -86,7 +98,7 @@ def ingest_price_batches(
     accepted = _reject_conflicts_between_batches([b for b in validated if b.accepted])
     rejected = [b for b in validated if not b.accepted]
 
-    frames = [b.frame for b in accepted]
+    frames = [b.frame for b in accepted if len(b.frame)]
     combined = (
         pd.concat(frames, ignore_index=True).drop_duplicates(subset=["ticker", "date"])
         if frames
@@ -97,6 +109,8 @@ def ingest_price_batches(
         con, PRICES.name, combined, source, ingested_at=now_utc(),
         replace=[t for t in replace_tickers if t in set(tickers)], load_id=load_id,
     )
+    kept = {id(b) for b in accepted}
+    warnings = [w for batch, result in zip(batches, validated) if id(result) in kept for w in batch.warnings]
     return PriceIngestReport(
         source=source,
         counts=counts,
@@ -108,4 +122,5 @@ def ingest_price_batches(
         last_date=combined["date"].max() if len(combined) else None,
         tickers=tickers,
         tickers_outside_universe=[t for t in tickers if t not in set(universe_symbols)],
+        warnings=warnings,
     )
