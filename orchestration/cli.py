@@ -243,7 +243,8 @@ def backfill(start, tickers: tuple[str, ...], restart: bool) -> None:
 @main.command()
 @warehouse_option
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Session to report (YYYY-MM-DD); the last one on or before it. Default: the latest.")
+              help="Session to report (YYYY-MM-DD); the last one on or before it. "
+                   "Default: the last session on which every headline ticker has a price.")
 def report(on) -> None:
     """Print the headline figures of one session."""
     from orchestration.serve.report import ReportError, print_report

@@ -97,6 +97,13 @@ def test_the_run_is_one_load_in_the_load_log(demo_warehouse):
     assert tables["load_id"].nunique() == 1  # every ingest asset of the run, under its run id
 
 
+def test_the_demo_market_is_not_reported_stale(demo_warehouse):
+    # It ends on a fixed date: in a demo warehouse that date stands for the last completed session.
+    _, run = demo_warehouse
+    assert "prices_not_stale" not in run.stdout + run.stderr
+    assert "raw.prices_daily: 111914 rows inserted" in run.stdout
+
+
 def test_returns_cover_every_price_and_match_closes(demo_warehouse):
     path, _ = demo_warehouse
     counts = query(path, "SELECT (SELECT count(*) FROM raw.prices_daily) AS raw, (SELECT count(*) FROM marts.fct_returns_daily) AS fct")

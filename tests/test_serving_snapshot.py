@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from orchestration.serve.snapshot import (
+    SnapshotError,
     current_duckdb_file,
     current_parquet_folder,
     publish_snapshot,
@@ -127,6 +128,37 @@ def test_a_failed_publish_keeps_the_current_snapshot(tmp_path):
         publish_snapshot(warehouse, serving)
     assert (serving / "current").resolve() == good.folder
     assert [p.name for p in (serving / "snapshots").iterdir()] == [good.snapshot_id]
+
+
+def test_what_a_killed_publish_left_is_removed_by_the_next(tmp_path):
+    warehouse = tmp_path / "rotation.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
+    serving = tmp_path / "serving"
+    publish_snapshot(warehouse, serving)
+    half_written = serving / "snapshots" / ".building-20250102T000000000000Z-abcdef"
+    half_written.mkdir()
+    (half_written / "rotation_marts.duckdb").write_bytes(b"\0" * 1024)
+    staged_link = serving / ".current-20250102T000000000000Z-abcdef"
+    staged_link.symlink_to(Path("snapshots") / half_written.name)
+
+    snapshot = publish_snapshot(warehouse, serving)
+    assert not half_written.exists() and not staged_link.is_symlink()
+    assert sorted(p.name for p in serving.iterdir()) == ["current", "snapshots"]
+    assert (serving / "current").resolve() == snapshot.folder
+
+
+def test_marts_that_are_all_empty_are_not_published_over_a_snapshot(tmp_path):
+    warehouse = tmp_path / "rotation.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
+    serving = tmp_path / "serving"
+    good = publish_snapshot(warehouse, serving)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DELETE FROM marts.rotation_summary")
+    with pytest.raises(SnapshotError, match="every mart of .* is empty: nothing was published"):
+        publish_snapshot(warehouse, serving)
+    assert (serving / "current").resolve() == good.folder
 
 
 def test_an_older_duckdb_opens_the_snapshot(tmp_path):

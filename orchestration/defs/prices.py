@@ -10,6 +10,7 @@ from pydantic import Field
 
 from orchestration import config as settings
 from orchestration.defs.resources import PriceSources
+from orchestration.extract.base import PriceFetch
 from orchestration.extract.registry import resolve_source
 from orchestration.land.backfill import BackfillProgress, backfill_prices
 from orchestration.land.prices import ingest_price_batches
@@ -89,6 +90,10 @@ def raw_prices_daily(
 
     for problem in report.problems:
         context.log.error(str(problem))
+    for warning in report.warnings:
+        context.log.warning(str(warning))
+    for path, why in fetched.skipped:
+        context.log.warning(f"{path} skipped, left where it is: {why}")
     for problem in fetched.failures.values():
         context.log.warning(str(problem))
     for ticker, why in fetched.refetched.items():
@@ -98,14 +103,14 @@ def raw_prices_daily(
         if Path(batch.origin).is_file():
             target = quarantine_file(Path(batch.origin), batch.errors, settings.quarantine_folder(), datetime.now(UTC))
             quarantined.append(str(target))
-            context.log.error(f"{batch.origin} was rejected whole and moved to {target} (reason beside it)")
+            context.log.error(f"{batch.origin} was rejected whole and quarantined as {target} (reason beside it)")
     if report.tickers_outside_universe:
         context.log.warning(
             f"loaded tickers that are not in the universe seed: {', '.join(report.tickers_outside_universe)} "
             "(they get returns but no sector, cohort or pair; add them to dbt_project/seeds/universe_tickers.csv)"
         )
     if not report.accepted_origins:
-        raise dg.Failure(_nothing_landed(source, files, report.problems, fetched.failures))
+        raise dg.Failure(_nothing_landed(source, files, report.problems, fetched))
     counts = report.counts
     context.log.info(f"{source}: {counts}")
     return dg.MaterializeResult(
@@ -150,14 +155,16 @@ def _problems_summary(problems: list) -> str:
     return f"{problems[0]}{more}"
 
 
-def _nothing_landed(source: str, files: list[str], problems: list, failures: dict) -> str:
+def _nothing_landed(source: str, files: list[str], problems: list, fetched: PriceFetch) -> str:
     """One line saying why a run landed no prices at all: such a run fails, so nothing is built or published."""
     if problems:
         why = _problems_summary(problems)
-    elif failures:
-        why = _problems_summary(list(failures.values()))
+    elif fetched.failures:
+        why = _problems_summary(list(fetched.failures.values()))
     elif source == "files":
         why = f"no price files found in {', '.join(files)} (a folder stands for the CSV and Parquet price files in it)"
+        if fetched.skipped:
+            why += f"; skipped: {', '.join(f'{path.name} ({reason})' for path, reason in fetched.skipped)}"
     else:
         why = f"the {source} source delivered no prices"
     return f"no prices landed, so nothing was built or published: {why}"

@@ -50,7 +50,7 @@ def dashboard_data(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
     with connect_snapshot(config.serving_folder()) as con:
         panels = data.panel_row_counts(con)
-        latest = data.latest_session(con)
+        latest = data.latest_complete_session(con)
     context.log.info(f"dashboard panels: {panels}")
     return dg.MaterializeResult(metadata={
         "latest_session": str(latest),

@@ -37,10 +37,12 @@ class PriceFetch:
     (nothing of it is loaded). `starts` says where each ticker's fetch began and `refetched` which
     tickers were fetched again in full because their stored history no longer matched the
     source's (their stored rows are replaced); both are empty for sources that always deliver
-    everything they have.
+    everything they have. `skipped` lists the (path, reason) of files in a given folder that are not
+    price files (files source).
     """
 
     batches: list[PriceBatch]
     failures: dict = field(default_factory=dict)
     starts: dict[str, date] = field(default_factory=dict)
     refetched: dict[str, str] = field(default_factory=dict)
+    skipped: list = field(default_factory=list)

@@ -26,4 +26,5 @@ def fetch_prices(con: duckdb.DuckDBPyConnection, source: str, files: list[str], 
         return PriceFetch(DemoSource(universe).fetch())
     if source == "yahoo":
         return fetch_yahoo(con, universe.symbols, base_url=config.yahoo_base_url())
-    return PriceFetch(FilesSource(files).fetch())
+    files_source = FilesSource(files)
+    return PriceFetch(files_source.fetch(), skipped=files_source.skipped)
