@@ -100,7 +100,7 @@ def test_the_run_is_one_load_in_the_load_log(demo_warehouse):
 def test_the_demo_market_is_not_reported_stale(demo_warehouse):
     # It ends on a fixed date: in a demo warehouse that date stands for the last completed session.
     _, run = demo_warehouse
-    assert "prices_not_stale" not in run.stdout + run.stderr
+    assert "check WARN: marts/dim_tickers prices_not_stale" not in run.stdout + run.stderr
     assert "raw.prices_daily: 111914 rows inserted" in run.stdout
 
 

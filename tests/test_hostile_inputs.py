@@ -152,6 +152,15 @@ def test_a_session_after_today_is_refused(tmp_path):
     assert (problem.row, problem.problem) == (3, "date 2025-01-03 is not an NYSE session (it is after today, 2025-01-02 in New York)")
 
 
+def test_a_generated_batch_with_time_stamp_dates_is_checked_the_same(tmp_path):
+    # Generated markets (the benchmark's) hand over time stamps instead of dates.
+    batch = read_price_file(write(tmp_path, "late.csv", LONG, "2025-01-03,XLK,1.0,2.0,1.0,1.5,1.5,10",
+                                  "2025-01-04,XLK,1.0,2.0,1.0,1.5,1.5,10"))
+    batch.frame["date"] = pd.to_datetime(batch.frame["date"])
+    [problem] = validate_batch(batch).errors
+    assert (problem.row, problem.problem) == (3, "date 2025-01-04 is not an NYSE session (a Saturday)")
+
+
 def test_open_or_close_outside_the_days_range_rejects_the_file(con, tmp_path):
     fix = "Check the row's values and column order (open and close lie between the day's low and high)."
     path = write(tmp_path, "range.csv", LONG,

@@ -93,20 +93,27 @@ def row_problems(frame: pd.DataFrame, mask: pd.Series, origin: str, problem: str
     )
 
 
+def _as_date(value) -> date:
+    """A batch's dates are date objects (files) or time stamps (generated frames)."""
+    return value if type(value) is date else pd.Timestamp(value).date()
+
+
 def _session_problems(frame: pd.DataFrame, origin: str, today: date) -> list[PriceProblem]:
     """Rows dated on a weekend, an NYSE holiday or closure, or after today in New York."""
     sessions = _sessions_through(today)
-    is_session = {day: day in sessions for day in pd.unique(frame["date"])}
-    outside = frame[~frame["date"].map(is_session).astype(bool)]
-    if outside.empty:
+    not_sessions = [value for value in pd.unique(frame["date"]) if _as_date(value) not in sessions]
+    if not not_sessions:
         return []
+    outside = frame[frame["date"].isin(not_sessions)]
+    days = [_as_date(value) for value in outside["date"]]
     why = [
         f"it is after today, {today} in New York" if day > today else f"a {day:%A}" if day.weekday() >= 5
         else "the exchange was closed that day"
-        for day in outside["date"]
+        for day in days
     ]
     return row_problems(
-        outside.assign(why=why), pd.Series(True, index=outside.index), origin, "date {date} is not an NYSE session ({why})",
+        outside.assign(date=days, why=why), pd.Series(True, index=outside.index), origin,
+        "date {date} is not an NYSE session ({why})",
         "Keep only NYSE trading days, dated in New York time (a UTC time stamp can move a bar to the next day).",
     )
 
