@@ -64,7 +64,7 @@ def main() -> None:
 
 def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False,
                 full_refresh: bool = False, resources: dict | None = None) -> None:
-    """Run a job of the definitions in this process, recorded in the project's Dagster instance; print
+    """Run a job of the definitions in this process, recorded in the warehouse's Dagster instance; print
     the ingest counts, failed checks and the time taken; exit 1 when a step or an ERROR check failed.
     `resources` replace the definitions' own for this run."""
     import dagster as dg
@@ -89,14 +89,15 @@ def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     click.echo(f"{headline} into {warehouse} ...")
-    with dg.DagsterInstance.get() as instance, _backfill_progress_bar(show_backfill_progress):
+    with dg.DagsterInstance.get() as instance, _backfill_progress_bar(show_backfill_progress), \
+            _echo_waiting() as already_said:
         result = load_definitions().resolve_job_def(job_name).execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, resources=resources
         )
         for entry in instance.all_logs(result.run_id):
             # (Dagster's "Dependencies for step ... Not executing." lines add nothing to the FAILED line below.)
-            if entry.dagster_event is None and entry.level >= logging.WARNING and \
-                    not entry.user_message.startswith("Dependencies for step"):
+            if entry.dagster_event is None and entry.level >= logging.WARNING and entry.user_message not in already_said \
+                    and not entry.user_message.startswith("Dependencies for step"):
                 click.echo(f"{logging.getLevelName(entry.level).lower()}: {entry.user_message}", err=True)
     elapsed = time.perf_counter() - started
 
@@ -159,6 +160,26 @@ def _echo_ingest_counts(meta: dict) -> None:
     if meta.get("tickers_refetched"):
         click.echo(f"whole history fetched again and replaced (the source rewrote past prices): {meta['tickers_refetched']}; "
                    f"{meta['rows_deleted']} stored rows the source no longer has were removed")
+
+
+@contextmanager
+def _echo_waiting():
+    """Print at once that the run waits for the warehouse's current writer; yields the messages printed."""
+    from orchestration.warehouse_writer import waiting_log
+
+    said: list[str] = []
+
+    class ToTerminal(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+            click.echo(record.getMessage(), err=True)
+
+    handler = ToTerminal()
+    waiting_log.addHandler(handler)
+    try:
+        yield said
+    finally:
+        waiting_log.removeHandler(handler)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ found before a run starts, and named with the process holding the file.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
+# A run waiting for the writer lock says so here too, so a terminal running it in process can show it at once.
+waiting_log = logging.getLogger("orchestration.writer")
 DUCKDB_LOCK_HELD = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 
 

@@ -19,7 +19,7 @@ from orchestration import config
 from orchestration.extract.base import PriceFetch
 from orchestration.extract.registry import fetch_prices
 from orchestration.universe import Universe
-from orchestration.warehouse_writer import WarehouseHeld, exclusive_writer
+from orchestration.warehouse_writer import WarehouseHeld, exclusive_writer, waiting_log
 
 dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR)
 
@@ -39,8 +39,12 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+        def say(message: str) -> None:
+            context.log.warning(message)
+            waiting_log.warning(message)
+
         try:
-            with exclusive_writer(Path(self.database), context.run_id or "an unnamed run", context.log.warning):
+            with exclusive_writer(Path(self.database), context.run_id or "an unnamed run", say):
                 yield self
         except WarehouseHeld as held:
             raise dg.Failure(str(held)) from None
