@@ -23,14 +23,13 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from streamlit.testing.v1 import AppTest
 
 from orchestration.serve import dashboard_queries as data
 from orchestration.serve.report import load_summary_row, print_report, render_report
 from orchestration.serve.snapshot import connect_snapshot, publish_snapshot
 from tests.conftest import load_prices, run_dbt
+from tests.test_dashboard import run_app
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 DATES = ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08"]
 CLOSES = {
     "^RUT": [100, 102, 104, 105],
@@ -120,15 +119,6 @@ def test_a_sector_spread_without_some_proxies_says_so(serving):
     assert "1 headline ticker has no price on this date: XLF (the last session where every headline ticker is priced: 2025-01-03)." in text
     assert figure(text, "Best minus worst") == "+4.46 % (without XLF: no price on this date)"  # 52 / 51 - 39 / 40
     assert "after this session" in text  # a session after the last complete one, with tickers ahead
-
-
-def run_app(serving: Path, monkeypatch, on: date | None = None) -> AppTest:
-    monkeypatch.setenv("ROTATION_SERVING", str(serving))
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    if on is not None:
-        app.date_input(key="session").set_value(on).run()
-    assert not app.exception, app.exception
-    return app
 
 
 def test_dashboard_defaults_to_the_last_complete_session(serving, monkeypatch):

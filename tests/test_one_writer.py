@@ -58,15 +58,26 @@ def hold_open(warehouse: Path) -> subprocess.Popen:
     return holder
 
 
-def test_two_runs_on_one_warehouse_take_turns(tmp_path):
-    warehouse = tmp_path / "w.duckdb"
+def slow_writer(tmp_path: Path, warehouse: Path, who: str, seconds: float) -> list[str]:
+    """The command line of a run of the slow writer job (SLOW_WRITER) on `warehouse`."""
     script = tmp_path / "slow_writer.py"
     script.write_text(SLOW_WRITER)
-    env = {**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)}
-    first = subprocess.Popen([sys.executable, str(script), str(warehouse), "first", "8"], env=env, stdout=subprocess.PIPE, text=True)
+    return [sys.executable, str(script), str(warehouse), who, str(seconds)]
+
+
+def start_holding(command: list[str], warehouse: Path) -> subprocess.Popen:
+    """Start a run and return once it holds the warehouse's writer lock."""
+    run = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)}, stdout=subprocess.PIPE, text=True)
     while not holder_file(warehouse).exists():
         time.sleep(0.1)
-    second = subprocess.run([sys.executable, str(script), str(warehouse), "second", "0"], env=env, capture_output=True, text=True)
+    return run
+
+
+def test_two_runs_on_one_warehouse_take_turns(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    first = start_holding(slow_writer(tmp_path, warehouse, "first", 8), warehouse)
+    second = subprocess.run(slow_writer(tmp_path, warehouse, "second", 0), capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)})
     first_out, _ = first.communicate(timeout=60)
 
     assert first_out.splitlines()[-1] == "success"
@@ -79,12 +90,7 @@ def test_two_runs_on_one_warehouse_take_turns(tmp_path):
 
 def test_the_command_waits_for_the_current_writer_and_names_it(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    script = tmp_path / "slow_writer.py"
-    script.write_text(SLOW_WRITER)
-    env = {**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)}
-    first = subprocess.Popen([sys.executable, str(script), str(warehouse), "first", "3"], env=env, stdout=subprocess.PIPE, text=True)
-    while not holder_file(warehouse).exists():
-        time.sleep(0.1)
+    first = start_holding(slow_writer(tmp_path, warehouse, "first", 3), warehouse)
     messages = []
     wait_until_writable(warehouse, messages.append)
     assert first.poll() is not None or not holder_file(warehouse).exists()  # it returned only once the run had finished

@@ -116,10 +116,16 @@ def test_a_reader_holding_the_snapshot_never_blocks_three_publishes(tmp_path):
     assert len(list((serving / "snapshots").iterdir())) == 3
 
 
-def test_a_failed_publish_keeps_the_current_snapshot(tmp_path):
+def one_mart_warehouse(tmp_path: Path) -> Path:
+    """A warehouse whose only mart is one row of rotation_summary."""
     warehouse = tmp_path / "rotation.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
+    return warehouse
+
+
+def test_a_failed_publish_keeps_the_current_snapshot(tmp_path):
+    warehouse = one_mart_warehouse(tmp_path)
     serving = tmp_path / "serving"
     good = publish_snapshot(warehouse, serving)
     with duckdb.connect(str(warehouse)) as con:  # a mart whose rows cannot be read: the publish fails
@@ -131,9 +137,7 @@ def test_a_failed_publish_keeps_the_current_snapshot(tmp_path):
 
 
 def test_what_a_killed_publish_left_is_removed_by_the_next(tmp_path):
-    warehouse = tmp_path / "rotation.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
+    warehouse = one_mart_warehouse(tmp_path)
     serving = tmp_path / "serving"
     publish_snapshot(warehouse, serving)
     half_written = serving / "snapshots" / ".building-20250102T000000000000Z-abcdef"
@@ -149,9 +153,7 @@ def test_what_a_killed_publish_left_is_removed_by_the_next(tmp_path):
 
 
 def test_marts_that_are_all_empty_are_not_published_over_a_snapshot(tmp_path):
-    warehouse = tmp_path / "rotation.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.rotation_summary AS SELECT DATE '2025-01-02' AS date")
+    warehouse = one_mart_warehouse(tmp_path)
     serving = tmp_path / "serving"
     good = publish_snapshot(warehouse, serving)
     with duckdb.connect(str(warehouse)) as con:
