@@ -156,18 +156,31 @@ years as (
     group by universe, year(as_of_date)
 ),
 
--- A peak year: its high was followed, by the end of the next calendar year, by a forward P/E at least
--- forward_pe_peak_fall (default 20 %) below it -- the high before a de-rating. It is known from the
--- first such date (confirmed_date) on.
-peak_years as (
-    select years.universe, years.year, min(later.as_of_date) as confirmed_date
+-- The first figure above each year's high, after it (null while none).
+years_surpassed as (
+    select years.universe, years.year, years.high_forward_pe, years.high_date, min(higher.as_of_date) as surpassed_date
     from years
+    left join relative as higher
+        on higher.universe = years.universe
+        and higher.as_of_date > years.high_date
+        and higher.forward_pe > years.high_forward_pe
+    group by years.universe, years.year, years.high_forward_pe, years.high_date
+),
+
+-- A peak year: a year whose high was followed, in the next calendar year and before any higher figure, by
+-- a forward P/E at least forward_pe_peak_fall (default 20 %) below it: the high before a de-rating. A fall
+-- within the high's own year does not count (it would make the first weeks of a de-rating year, e.g.
+-- January 2022, a peak); a fall after a higher figure belongs to that higher peak. The year is known to be
+-- a peak year from the first such figure (confirmed_date) on.
+peak_years as (
+    select years_surpassed.universe, years_surpassed.year, min(later.as_of_date) as confirmed_date
+    from years_surpassed
     inner join relative as later
-        on later.universe = years.universe
-        and later.as_of_date > years.high_date
-        and later.as_of_date < make_date(years.year + 2, 1, 1)
-        and later.forward_pe <= years.high_forward_pe * (1 - {{ peak_fall }})
-    group by years.universe, years.year
+        on later.universe = years_surpassed.universe
+        and year(later.as_of_date) = years_surpassed.year + 1
+        and (years_surpassed.surpassed_date is null or later.as_of_date < years_surpassed.surpassed_date)
+        and later.forward_pe <= years_surpassed.high_forward_pe * (1 - {{ peak_fall }})
+    group by years_surpassed.universe, years_surpassed.year
 ),
 
 -- The reference year of each date: the var's year once it is over, else the most recent earlier
