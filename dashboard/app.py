@@ -10,7 +10,14 @@ import streamlit as st
 
 from orchestration.serve import dashboard_queries as data
 from orchestration.serve.formatting import percent
-from orchestration.serve.report import sector_proxies_missing, sectors_unavailable, session_notes, streak_unavailable
+from orchestration.serve.report import (
+    forward_pe_basis,
+    forward_pe_text,
+    sector_proxies_missing,
+    sectors_unavailable,
+    session_notes,
+    streak_unavailable,
+)
 from orchestration.serve.snapshot import SnapshotError, connect_snapshot
 
 LOOKBACKS = {"3 months": 92, "1 year": 366, "3 years": 3 * 366, "10 years": 10 * 366, "all": None}
@@ -170,11 +177,17 @@ def valuation_panels(con, on: date, s: dict) -> None:
         pe = pe.rename(columns={"as_of_date": "date"})
         st.caption(f"As of {pe['date'].max():%Y-%m-%d}, the latest valuation on or before the session of {on:%Y-%m-%d} "
                    "(each universe's own date in the table).")
+        if not pd.isna(s["laggard_forward_pe"]):
+            st.caption(f"{s['streak_laggard_label']}: {forward_pe_text(s)} ({forward_pe_basis(s)}).")
         st.altair_chart(line_chart(pe, "forward_pe", "universe", "forward P/E", ".1f"), width="stretch")
         latest = pe.sort_values("date").groupby("universe").tail(1).set_index("universe")
-        st.dataframe(latest[["date", "forward_pe", "relative_pe_vs_sp500", "discount_vs_long_run_pct", "coverage_pct"]]
-                     .style.format({"forward_pe": "{:.1f}", "relative_pe_vs_sp500": "{:.2f}",
-                                    "discount_vs_long_run_pct": percent, "coverage_pct": lambda v: percent(v, 1)}))
+        # An imported history has no coverage: its cells stay empty, its basis says why.
+        st.dataframe(latest[["date", "basis", "forward_pe", "coverage_pct", "highest_since_date", "reference_year",
+                             "pct_of_reference_year_high", "relative_pe_vs_sp500", "discount_vs_long_run_pct"]]
+                     .style.format({"forward_pe": "{:.2f}", "relative_pe_vs_sp500": "{:.2f}", "reference_year": "{:.0f}",
+                                    "pct_of_reference_year_high": lambda v: "n/a" if pd.isna(v) else f"{v * 100:.0f} %",
+                                    "discount_vs_long_run_pct": percent, "coverage_pct": lambda v: percent(v, 1)},
+                                   na_rep="n/a"))
     st.subheader("Earnings guidance")
     guidance = data.guidance_counts(con, on)
     if guidance is None:

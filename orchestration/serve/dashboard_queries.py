@@ -125,8 +125,9 @@ def forward_pe(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
     if not has_mart(con, FORWARD_PE):
         return None
     return _frame(con, f"""
-        SELECT universe, as_of_date, forward_pe, relative_pe_vs_sp500, relative_pe_long_run_avg,
-               discount_vs_long_run_pct, prior_peak_forward_pe, prior_peak_date, coverage_pct
+        SELECT universe, as_of_date, basis, forward_pe, relative_pe_vs_sp500, relative_pe_long_run_avg,
+               discount_vs_long_run_pct, prior_peak_forward_pe, prior_peak_date, coverage_pct, highest_since_date,
+               reference_year, reference_year_high, reference_year_high_date, pct_of_reference_year_high
         FROM marts.{FORWARD_PE}
         WHERE as_of_date <= ?
         ORDER BY universe, as_of_date""", [on])

@@ -91,20 +91,47 @@ def times(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}x"
 
 
+def _known(value) -> bool:
+    """A figure of a summary row from duckdb (None when missing) or pandas (NaN, NaT)."""
+    return value is not None and not pd.isna(value)
+
+
+def forward_pe_basis(s: dict) -> str:
+    """What the laggard's forward P/E is computed from: an imported history has no constituents nor coverage."""
+    if s["laggard_forward_pe_basis"] == "imported":
+        return "imported history"
+    coverage = s["laggard_forward_pe_coverage_pct"]
+    return "constituents" + (f", {coverage * 100:.0f} % of market cap" if _known(coverage) else "")
+
+
+def forward_pe_text(s: dict) -> str:
+    """The laggard's forward P/E against its reference year's high, and since when it is the highest."""
+    text = f"{s['laggard_forward_pe']:.2f}x"
+    year = s["laggard_forward_pe_reference_year"]
+    if _known(year):
+        text += (f", {s['laggard_forward_pe_pct_of_reference_year_high'] * 100:.0f} % of the {int(year)} high "
+                 f"({s['laggard_forward_pe_reference_year_high']:.2f}x on {_day(s['laggard_forward_pe_reference_year_high_date'])})")
+    else:
+        text += " (no earlier peak year in the data)"
+    since = s["laggard_forward_pe_highest_since_date"]
+    return text + (f"; highest since {_day(since)}" if _known(since) else "; the highest in the data")
+
+
 def _valuation_rows(s: dict) -> list[tuple[str, str]]:
     laggard, leader = s["streak_laggard_label"], s["streak_leader_label"]
     if s.get("laggard_forward_pe") is None:
-        return [("Forward P/E", f"n/a (no valuation snapshots of the {laggard or 'laggard'} loaded)")]
-    coverage = s["laggard_forward_pe_coverage_pct"]
+        return [("Forward P/E", f"n/a (no valuation snapshots nor imported history of the {laggard or 'laggard'} loaded)")]
     rows = [
-        (f"{laggard} forward P/E (as of {s['forward_pe_as_of_date']})",
-         f"{times(s['laggard_forward_pe'])} ({coverage * 100:.0f} % of market cap with positive forward EPS)"),
+        (f"{laggard} forward P/E (as of {s['forward_pe_as_of_date']})", forward_pe_text(s)),
+        ("  basis", forward_pe_basis(s)),
         (f"{laggard} prior peak (over a year earlier)",
          f"{times(s['laggard_prior_peak_forward_pe'])} on {s['laggard_prior_peak_date']}" if s["laggard_prior_peak_date"] else "n/a"),
-        (f"{s['cohort_label']} / rest of the {s['cohort_parent_label']} forward P/E",
-         f"{times(s['cohort_forward_pe'])} / {times(s['cohort_complement_forward_pe'])}"),
-        (f"{leader} forward P/E", times(s["leader_forward_pe"])),
     ]
+    cohort, rest, leader_pe = s["cohort_forward_pe"], s["cohort_complement_forward_pe"], s["leader_forward_pe"]
+    no_snapshots = "n/a (no valuation snapshots on this date)"
+    rows.append((f"{s['cohort_label']} / rest of the {s['cohort_parent_label']} forward P/E",
+                 f"{times(cohort)} / {times(rest)}" if cohort is not None or rest is not None else no_snapshots))
+    rows.append((f"{leader} forward P/E", times(leader_pe) if leader_pe is not None else no_snapshots))
     relative = s["leader_relative_pe"]
     if relative is not None:
         average = s["leader_relative_pe_long_run_avg"]

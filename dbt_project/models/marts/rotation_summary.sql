@@ -103,6 +103,16 @@ valuations as (
         max(pe.coverage_pct) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe_coverage_pct,
         max(pe.prior_peak_forward_pe) filter (where pe.universe = chosen.laggard_universe) as laggard_prior_peak_forward_pe,
         max(pe.prior_peak_date) filter (where pe.universe = chosen.laggard_universe) as laggard_prior_peak_date,
+        max(pe.basis) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe_basis,
+        max(pe.highest_since_date) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe_highest_since_date,
+        max(pe.reference_year) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe_reference_year,
+        max(pe.reference_year_high) filter (where pe.universe = chosen.laggard_universe) as laggard_forward_pe_reference_year_high,
+        max(pe.reference_year_high_date) filter (
+            where pe.universe = chosen.laggard_universe
+        ) as laggard_forward_pe_reference_year_high_date,
+        max(pe.pct_of_reference_year_high) filter (
+            where pe.universe = chosen.laggard_universe
+        ) as laggard_forward_pe_pct_of_reference_year_high,
         max(pe.forward_pe) filter (where pe.universe = chosen.cohort_id) as cohort_forward_pe,
         max(pe.forward_pe) filter (where pe.universe = chosen.cohort_complement_id) as cohort_complement_forward_pe,
         max(pe.forward_pe) filter (where pe.universe = chosen.leader_universe) as leader_forward_pe,
@@ -239,6 +249,12 @@ select
     valuations.laggard_forward_pe_coverage_pct,
     valuations.laggard_prior_peak_forward_pe,
     valuations.laggard_prior_peak_date,
+    valuations.laggard_forward_pe_basis,
+    valuations.laggard_forward_pe_highest_since_date,
+    valuations.laggard_forward_pe_reference_year,
+    valuations.laggard_forward_pe_reference_year_high,
+    valuations.laggard_forward_pe_reference_year_high_date,
+    valuations.laggard_forward_pe_pct_of_reference_year_high,
     valuations.cohort_forward_pe,
     valuations.cohort_complement_forward_pe,
     valuations.leader_forward_pe,
