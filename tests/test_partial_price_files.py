@@ -193,3 +193,20 @@ def test_adjusted_closes_disagreeing_with_a_full_file_of_the_same_run_reject_bot
         f"{adj}, row 2, ticker XLK: 2025-01-02 has different values in {full}",
     ]
     assert stored(con) == []
+
+
+def test_the_warning_names_each_span_of_rows_without_a_close(con, tmp_path, clock, symbols, with_stored_prices):
+    # XLK is stored on Jan 2 and 3 only: the file's rows before and after are two spans
+    adj = write(
+        tmp_path, "adj.csv", "date,ticker,adj_close",
+        "2024-12-31,XLK,229.0", "2025-01-02,XLK,230.9", "2025-01-03,XLK,232.5", "2025-01-06,XLK,234.0",
+        "2025-01-07,XLK,233.0",
+    )
+    clock(SECOND_RUN)
+    report = ingest(con, [adj], symbols)
+    assert report.counts == LoadCounts(updated=1, unchanged=1)
+    [warning] = report.warnings
+    assert warning.problem == (
+        "3 rows not loaded: they give adj_close of prices that have no stored close: "
+        "XLK 3 rows (2024-12-31, 2025-01-06 .. 2025-01-07)"
+    )

@@ -146,11 +146,26 @@ def _without_stored_close(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, so
     return missing
 
 
-def _not_loaded_warning(origins: list[str], columns: list[str], missing: pd.DataFrame) -> PriceProblem:
-    per_ticker = missing.groupby("ticker")["date"].agg(["count", "min", "max"])
+MAX_SPANS_SHOWN = 3
+
+
+def _spans(dates: pd.Series, missing: pd.Series) -> str:
+    """The runs of missing dates among a ticker's given ones, e.g. '2024-06-26 .. 2025-02-18, 2026-02-19'."""
+    run = (missing != missing.shift()).cumsum()
+    spans = [
+        f"{group.min()}" if group.min() == group.max() else f"{group.min()} .. {group.max()}"
+        for _, group in dates[missing].groupby(run[missing])
+    ]
+    more = len(spans) - MAX_SPANS_SHOWN
+    return ", ".join(spans[:MAX_SPANS_SHOWN]) + (f" and {more} more spans" if more > 0 else "")
+
+
+def _not_loaded_warning(origins: list[str], columns: list[str], rows: pd.DataFrame, missing: pd.DataFrame) -> PriceProblem:
+    flagged = rows[KEY].merge(missing.assign(missing=True), on=KEY, how="left").sort_values(KEY)
+    flagged["missing"] = flagged["missing"].eq(True)
     named = "; ".join(
-        f"{ticker} {n} rows" + (f" ({first})" if n == 1 else f" ({first} .. {last})")
-        for ticker, (n, first, last) in per_ticker.iterrows()
+        f"{ticker} {int(given['missing'].sum())} rows ({_spans(given['date'], given['missing'])})"
+        for ticker, given in flagged.groupby("ticker") if given["missing"].any()
     )
     return PriceProblem(
         " and ".join(origins), None, None,
@@ -207,7 +222,7 @@ def ingest_price_batches(
             if "close" not in columns and len(rows):
                 missing = _without_stored_close(con, rows, source)
                 if len(missing):
-                    warnings.append(_not_loaded_warning(origins, columns, missing))
+                    warnings.append(_not_loaded_warning(origins, columns, rows, missing))
                     rows = rows.merge(missing.assign(unstored=True), on=KEY, how="left")
                     rows = rows[rows["unstored"].isna()].drop(columns="unstored")
             counts += upsert(
