@@ -38,11 +38,12 @@ def test_parquet_reads_like_the_long_csv(tmp_path):
     assert pd.isna(from_parquet.loc[1, "adj_close"]) and pd.isna(from_parquet.loc[1, "volume"])
 
 
-def test_parquet_missing_a_column_is_refused(tmp_path):
+def test_parquet_missing_the_ticker_column_is_refused(tmp_path):
+    # with date and ticker, some value columns make a partial file (tests/test_partial_price_files.py)
     path = tmp_path / "bad.parquet"
-    pd.DataFrame({"date": ["2025-01-02"], "ticker": ["XLK"], "close": [1.0]}).to_parquet(path)
+    pd.DataFrame({"date": ["2025-01-02"], "close": [1.0]}).to_parquet(path)
     problems = read_price_file(path).read_errors
-    assert len(problems) == 1 and "header lacks open, high, low, adj_close, volume" in str(problems[0])
+    assert len(problems) == 1 and "header lacks ticker, open, high, low, adj_close, volume" in str(problems[0])
 
 
 def test_yahoo_style_file_takes_its_ticker_from_its_name(tmp_path):

@@ -122,14 +122,16 @@ def test_empty_file(tmp_path):
     assert line.endswith("). Export it as UTF-8 CSV or Parquet.")
 
 
-def test_header_missing_close(tmp_path):
+def test_header_missing_date(tmp_path):
+    # (a header lacking value columns only is a partial file: tests/test_partial_price_files.py)
     path = write_csv(
-        tmp_path, "noclose.csv", "2025-01-02,XLK,230.5,232.0,229.75,230.9,4200",
-        header="date,ticker,open,high,low,adj_close,volume",
+        tmp_path, "nodate.csv", "XLK,230.5,232.0,229.75,231.25,230.9,4200",
+        header="ticker,open,high,low,close,adj_close,volume",
     )
     assert messages(path) == [
-        "noclose.csv, row 1: header lacks close. The header must be "
-        "date,ticker,open,high,low,close,adj_close,volume (or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)."
+        "nodate.csv, row 1: header lacks date. The header must be "
+        "date,ticker,open,high,low,close,adj_close,volume (or date,ticker and some of its value columns, "
+        "e.g. date,ticker,adj_close; or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)."
     ]
 
 

@@ -1,7 +1,9 @@
-"""Price files, in three layouts, each file read as its own batch:
+"""Price files, in these layouts, each file read as its own batch:
 
 - long CSV:   date,ticker,open,high,low,close,adj_close,volume   (one row per ticker and date)
 - Parquet:    the same columns
+- partial long CSV or Parquet: date,ticker and some of the value columns, e.g. date,ticker,adj_close;
+  it updates those columns of stored prices (the batch's frame holds only the columns it carries)
 - Yahoo-style per-ticker CSV: Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv
   (given one by one, or as a folder of such files)
 
@@ -31,7 +33,8 @@ FIRST_DATA_LINE = 2  # line 1 is the header
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})(?:[ T].*)?$"
 PRICE_FILE_SUFFIXES = (".csv", ".parquet")
 EXPECTED_HEADER = (
-    ",".join(LONG_LAYOUT) + " (or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)"
+    ",".join(LONG_LAYOUT) + " (or date,ticker and some of its value columns, e.g. date,ticker,adj_close; "
+    "or Date,Open,High,Low,Close,Adj Close,Volume in a file named <TICKER>.csv)"
 )
 
 
@@ -113,9 +116,21 @@ def _read_table(path: Path, origin: str) -> tuple[pd.DataFrame | None, list[Pric
     return text.fillna(""), []
 
 
+def partial_value_columns(columns: list[str]) -> list[str] | None:
+    """The value columns of a partial long layout (date, ticker and some but not all value columns),
+    or None when `columns` is not one."""
+    present = [c for c in VALUE_COLUMNS if c in columns]
+    if "date" in columns and "ticker" in columns and present and len(present) < len(VALUE_COLUMNS):
+        return present
+    return None
+
+
 def _layout_of(path: Path, columns: list[str]) -> tuple[list[str], str | None]:
     """The expected columns and, for a per-ticker file, the ticker its name gives."""
     ticker = path.stem.strip().upper()
+    partial = partial_value_columns(columns)
+    if partial is not None:
+        return ["date", "ticker"] + partial, None
     if "ticker" in columns or path.suffix.lower() == ".parquet" or not plausible_ticker(ticker):
         return LONG_LAYOUT, None
     return YAHOO_LAYOUT, ticker
@@ -151,10 +166,11 @@ def read_price_file(path: Path) -> PriceBatch:
     if ticker_from_name is not None:
         text["ticker"] = ticker_from_name
 
-    text = text[["row"] + LONG_LAYOUT].copy()
-    for column in LONG_LAYOUT:
+    kept = [c for c in LONG_LAYOUT if c in layout or c == "ticker"]
+    text = text[["row"] + kept].copy()
+    for column in kept:
         text[column] = text[column].astype(str).str.strip()
-    text = text[(text[LONG_LAYOUT] != "").any(axis=1)].reset_index(drop=True)
+    text = text[(text[kept] != "").any(axis=1)].reset_index(drop=True)
     text["ticker"] = text["ticker"].str.upper()
     batch = _parse_rows(origin, text)
     if text.empty:
@@ -166,6 +182,8 @@ def read_price_file(path: Path) -> PriceBatch:
 
 
 def _parse_rows(origin: str, text: pd.DataFrame) -> PriceBatch:
+    """The typed rows; a partial file's frame has only the value columns it carries."""
+    value_columns = [c for c in VALUE_COLUMNS if c in text.columns]
     frame = text[["row", "ticker"]].copy()
     problems: list[PriceProblem] = []
     day = text["date"].str.extract(DATE_PATTERN, expand=False)
@@ -175,7 +193,7 @@ def _parse_rows(origin: str, text: pd.DataFrame) -> PriceBatch:
     )
     frame["date"] = dates.dt.date
 
-    for column in VALUE_COLUMNS:
+    for column in value_columns:
         numbers = pd.to_numeric(text[column].replace("", None), errors="coerce").astype("float64")
         problems += row_problems(
             text, text[column].ne("") & ~np.isfinite(numbers), origin,
@@ -183,21 +201,23 @@ def _parse_rows(origin: str, text: pd.DataFrame) -> PriceBatch:
         )
         frame[column] = numbers
 
-    volume = frame["volume"]
-    problems += row_problems(
-        text, volume.notna() & (volume % 1 != 0), origin,
-        "volume {volume} is not a whole number of shares", "Round the volume or leave it empty.",
-    )
-    problems += row_problems(
-        text, volume.notna() & (volume.abs() >= 2**63), origin,
-        "volume {volume} is too large to be a share count", "Correct the volume or leave it empty.",
-    )
+    if "volume" in frame:
+        volume = frame["volume"]
+        problems += row_problems(
+            text, volume.notna() & (volume % 1 != 0), origin,
+            "volume {volume} is not a whole number of shares", "Round the volume or leave it empty.",
+        )
+        problems += row_problems(
+            text, volume.notna() & (volume.abs() >= 2**63), origin,
+            "volume {volume} is too large to be a share count", "Correct the volume or leave it empty.",
+        )
     if problems:
         return _unreadable(origin, problems)
 
-    frame["volume"] = frame["volume"].astype("Int64")
+    if "volume" in frame:
+        frame["volume"] = frame["volume"].astype("Int64")
     frame["source"] = "files"
-    return PriceBatch(origin=origin, frame=frame[PRICE_COLUMNS + ["row"]])
+    return PriceBatch(origin=origin, frame=frame[[c for c in PRICE_COLUMNS if c in frame] + ["row"]])
 
 
 # --- which files a folder stands for -----------------------------------------------------------
@@ -217,7 +237,7 @@ def price_layout_problem(path: Path) -> str | None:
         columns = _header_of(path)
     except Exception as exc:  # any file may sit in a folder; an unreadable one is skipped, not fatal
         return f"its header cannot be read ({exc})"
-    if set(LONG_LAYOUT) <= set(columns):
+    if set(LONG_LAYOUT) <= set(columns) or partial_value_columns(columns) is not None:
         return None
     if path.suffix.lower() == ".csv" and set(YAHOO_LAYOUT) <= set(columns):
         return None

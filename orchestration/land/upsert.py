@@ -4,6 +4,8 @@ Rows whose values did not change are left alone (their ingested_at too), so load
 twice changes nothing; an interrupted upsert leaves the previous state. Demo and real data never mix:
 real rows replace a table's demo rows, and demo rows refuse to land beside real ones. Every upsert
 that inserts, changes or deletes something records itself in raw.load_log, in the same transaction.
+A partial upsert carries some of the value columns only: it changes those columns of stored rows and
+leaves their other values, and their source, as they are.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def upsert(
     load_id: str | None = None,
     replace: Collection[str] = (),
     in_transaction: bool = False,
+    columns: Collection[str] | None = None,
 ) -> LoadCounts:
     """Upsert `frame` (the table's key and value columns; `source` is set to `source`, a missing
     `source_file` is left empty) into `table_name`, stamping inserted and changed rows `ingested_at`
@@ -82,21 +85,30 @@ def upsert(
     ticker), `frame` is its whole new content: stored rows of it that `frame` lacks are deleted.
     The upsert is recorded in raw.load_log under `load_id` (default: a load of its own).
 
+    `columns` names the value columns `frame` carries when it is partial (default: all): a stored row
+    is changed in those columns only and keeps its other values and its source; a new row gets the
+    other columns empty (the table's NOT NULL constraints apply, so the caller leaves out rows that
+    cannot exist without them).
+
     With `in_transaction` the caller owns BEGIN/COMMIT (to write several things atomically) and has
     called ensure_raw_schema before."""
     table = RAW_TABLES[table_name]
     if replace and table.partition is None:
         raise ValueError(f"{table.name} has no partition column: it cannot replace partitions")
+    given = tuple(table.values) if columns is None else tuple(c for c in table.values if c in set(columns))
+    if columns is not None and (set(columns) - set(table.values) or replace):
+        raise ValueError(f"a partial upsert of {table.name} takes some of {', '.join(table.values)} and replaces nothing")
     if not in_transaction:
         ensure_raw_schema(con)
     frame = frame.assign(source=source)
-    if "source_file" in table.values and "source_file" not in frame:
+    if "source_file" in given and "source_file" not in frame:
         frame = frame.assign(source_file=None)
+    carried = [*table.keys, *dict.fromkeys([*given, "source"])]
     ingested_at = ingested_at or now_utc()
     if not in_transaction:
         con.execute("BEGIN TRANSACTION")
     try:
-        counts = _upsert(con, table, frame[table.columns], source, ingested_at, load_id or new_load_id(), replace)
+        counts = _upsert(con, table, frame[carried], given, source, ingested_at, load_id or new_load_id(), replace)
         if not in_transaction:
             con.execute("COMMIT")
     except BaseException:
@@ -106,8 +118,8 @@ def upsert(
     return counts
 
 
-def _upsert(con, table: RawTable, incoming: pd.DataFrame, source: str, ingested_at: datetime, load_id: str,
-            replace: Collection[str]) -> LoadCounts:
+def _upsert(con, table: RawTable, incoming: pd.DataFrame, given: tuple[str, ...], source: str, ingested_at: datetime,
+            load_id: str, replace: Collection[str]) -> LoadCounts:
     if source == DEMO:
         [(real,)] = _rows(con, f"SELECT count(*) FROM {table.name} WHERE source <> '{DEMO}'")
         if real:
@@ -122,7 +134,7 @@ def _upsert(con, table: RawTable, incoming: pd.DataFrame, source: str, ingested_
         "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
         [schema, name],
     ))
-    casts = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in table.columns)
+    casts = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in incoming.columns)
     con.register("incoming_frame", incoming)
     try:
         _rows(con, f"CREATE OR REPLACE TEMP TABLE incoming_rows AS SELECT {casts} FROM incoming_frame")
@@ -146,10 +158,15 @@ def _upsert(con, table: RawTable, incoming: pd.DataFrame, source: str, ingested_
 
     [(first, last)] = _rows(con, f"SELECT min({table.date_column}), max({table.date_column}) FROM incoming_rows")
     stored_in_range = f"(SELECT * FROM {table.name} AS stored WHERE {_date_range(table, 'stored', first, last)})"
-    changed = " OR ".join(f"new_row.{c} IS DISTINCT FROM stored.{c}" for c in table.values)
+    changed = " OR ".join(f"new_row.{c} IS DISTINCT FROM stored.{c}" for c in given)
+    # a column the rows do not carry keeps its stored value (a new row: empty; its source: the load's)
+    kept = {c: f"stored.{c}" for c in table.values if c not in given}
+    if "source" in kept:
+        kept["source"] = "CASE WHEN stored.ingested_at IS NULL THEN new_row.source ELSE stored.source END"
+    row = ", ".join([*(f"new_row.{k}" for k in table.keys), *(f"{kept.get(c, f'new_row.{c}')} AS {c}" for c in table.values)])
     _rows(con, f"""
         CREATE OR REPLACE TEMP TABLE changed_rows AS
-        SELECT new_row.*, stored.ingested_at IS NULL AS is_new
+        SELECT {row}, stored.ingested_at IS NULL AS is_new
         FROM incoming_rows AS new_row LEFT JOIN {stored_in_range} AS stored ON {_same_key(table, 'new_row', 'stored')}
         WHERE stored.ingested_at IS NULL OR {changed}
     """)

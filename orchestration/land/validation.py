@@ -2,6 +2,8 @@
 
 A batch (one file, one generated market) is accepted or rejected as a whole: a rejected batch
 loads nothing, and its errors name the origin, the row, the ticker, what is wrong and what to do.
+A partial batch (a frame with only some of the value columns, e.g. adj_close) is checked on the
+columns it carries.
 """
 
 from __future__ import annotations
@@ -118,11 +120,20 @@ def _session_problems(frame: pd.DataFrame, origin: str, today: date) -> list[Pri
     )
 
 
+def value_columns(frame: pd.DataFrame) -> list[str]:
+    """The value columns a batch's frame carries: all of them, or a partial batch's subset."""
+    return [c for c in VALUE_COLUMNS if c in frame.columns]
+
+
 def _range_problems(frame: pd.DataFrame, origin: str, checked: pd.Series) -> list[PriceProblem]:
     """Open and close within the day's [low, high] (adj_close is exempt: dividends and splits move it)."""
     problems: list[PriceProblem] = []
     fix = "Check the row's values and column order (open and close lie between the day's low and high)."
+    if "high" not in frame or "low" not in frame:
+        return problems
     for column in ("open", "close"):
+        if column not in frame:
+            continue
         value = frame[column]
         above = checked & value.notna() & frame["high"].notna() & (value > frame["high"] * (1 + RANGE_TOLERANCE))
         below = checked & value.notna() & frame["low"].notna() & (value < frame["low"] * (1 - RANGE_TOLERANCE))
@@ -136,9 +147,14 @@ def validate_batch(batch: PriceBatch, today: date | None = None) -> ValidatedBat
     origin, frame = batch.origin, batch.frame
     if batch.read_errors:
         return ValidatedBatch(origin, None, list(batch.read_errors))
-    missing = [c for c in PRICE_COLUMNS + ["row"] if c not in frame.columns]
+    values = value_columns(frame)
+    missing = [c for c in PRICE_COLUMNS + ["row"] if c not in frame.columns and c not in VALUE_COLUMNS]
+    missing += [] if values else [f"any of {', '.join(VALUE_COLUMNS)}"]
     if missing:
-        problem = PriceProblem(origin, None, None, f"missing columns {missing}", "Provide every column of the price layout.")
+        problem = PriceProblem(
+            origin, None, None, f"missing columns {missing}",
+            "Provide the key columns and every value column of the price layout (or, to update stored prices, some of them).",
+        )
         return ValidatedBatch(origin, None, [problem])
     if frame.empty:
         return ValidatedBatch(origin, frame.reset_index(drop=True))
@@ -153,11 +169,12 @@ def validate_batch(batch: PriceBatch, today: date | None = None) -> ValidatedBat
         "Write the Yahoo symbol, e.g. ^GSPC, BRK-B or SPY.",
     )
     errors += _session_problems(frame, origin, today or new_york_today())
-    errors += row_problems(
-        frame, frame["close"].isna(), origin, "close is empty", "Every row needs a close; remove the row or fill it in."
-    )
+    if "close" in frame:
+        errors += row_problems(
+            frame, frame["close"].isna(), origin, "close is empty", "Every row needs a close; remove the row or fill it in."
+        )
     flagged = pd.Series(False, index=frame.index)
-    for column in PRICE_FIELDS:
+    for column in [c for c in PRICE_FIELDS if c in values]:
         not_positive = frame[column].notna() & (frame[column] <= 0)
         too_large = frame[column].notna() & (frame[column] >= MAX_PRICE)
         errors += row_problems(
@@ -169,20 +186,23 @@ def validate_batch(batch: PriceBatch, today: date | None = None) -> ValidatedBat
             "Correct the price (is it in the right unit?) or remove the row.",
         )
         flagged |= not_positive | too_large
-    high_below_low = frame["high"].notna() & frame["low"].notna() & (frame["high"] < frame["low"])
-    errors += row_problems(
-        frame, high_below_low, origin, "high {high} is below low {low}", "Check the column order and the values of the row.",
-    )
+    high_below_low = pd.Series(False, index=frame.index)
+    if "high" in frame and "low" in frame:
+        high_below_low = frame["high"].notna() & frame["low"].notna() & (frame["high"] < frame["low"])
+        errors += row_problems(
+            frame, high_below_low, origin, "high {high} is below low {low}", "Check the column order and the values of the row.",
+        )
     errors += _range_problems(frame, origin, ~(flagged | high_below_low))
-    errors += row_problems(
-        frame, frame["volume"].notna() & (frame["volume"] < 0), origin,
-        "volume is {volume}, it cannot be negative", "Correct the volume or leave it empty.",
-    )
+    if "volume" in frame:
+        errors += row_problems(
+            frame, frame["volume"].notna() & (frame["volume"] < 0), origin,
+            "volume is {volume}, it cannot be negative", "Correct the volume or leave it empty.",
+        )
     if errors:
         return ValidatedBatch(origin, None, errors)
 
     key = ["ticker", "date"]
-    exact_duplicates = frame.duplicated(subset=key + VALUE_COLUMNS, keep="first")
+    exact_duplicates = frame.duplicated(subset=key + values, keep="first")
     deduplicated = frame[~exact_duplicates]
     conflicting = deduplicated.duplicated(subset=key, keep=False)
     if conflicting.any():

@@ -23,7 +23,7 @@ with pairs as (
 ),
 
 prices as (
-    select ticker, date, return_basis_price, ingested_at from {{ ref('int_prices_return_basis') }}
+    select ticker, date, close, adj_close, ingested_at from {{ ref('int_prices_return_basis') }}
 ),
 
 {% if is_incremental() %}
@@ -74,8 +74,10 @@ sessions as (
         pairs.laggard_ticker,
         pairs.from_date,
         leader.date,
-        leader.return_basis_price as leader_price,
-        laggard.return_basis_price as laggard_price,
+        leader.close as leader_close,
+        leader.adj_close as leader_adj_close,
+        laggard.close as laggard_close,
+        laggard.adj_close as laggard_adj_close,
         greatest(leader.ingested_at, laggard.ingested_at) as ingested_at
     from recomputed_pairs as pairs
     inner join input_prices as leader on leader.ticker = pairs.leader_ticker
@@ -90,8 +92,14 @@ with_returns as (
         laggard_ticker,
         date,
         from_date,
-        leader_price / lag(leader_price) over by_session - 1 as leader_return_1d,
-        laggard_price / lag(laggard_price) over by_session - 1 as laggard_return_1d,
+        {%- for leg in ['leader', 'laggard'] %}
+        -- on adjusted closes when both ends have one, else on closes (never mixed: int_prices_return_basis)
+        case
+            when {{ leg }}_adj_close is not null and lag({{ leg }}_adj_close) over by_session is not null
+                then {{ leg }}_adj_close / lag({{ leg }}_adj_close) over by_session
+            else {{ leg }}_close / lag({{ leg }}_close) over by_session
+        end - 1 as {{ leg }}_return_1d,
+        {%- endfor %}
         ingested_at
     from sessions
     window by_session as (partition by pair_id order by date)

@@ -14,7 +14,12 @@
   see macros/incremental_changes.sql).
   A return on date d depends only on prices up to d, so rows before that date cannot change. The input
   reaches back to the start of the previous year, far enough for the 5-session, month and year bases.
+
+  A return never mixes bases: it compares adjusted closes when the row and its base both have one, else
+  traded closes at both ends (see int_prices_return_basis). So a series whose adjusted closes start
+  later has no false move where they start; its returns spanning the start are on closes.
 #}
+{% set periods = ['1d', '5d', 'mtd', 'ytd'] %}
 with prices as (
     select * from {{ ref('int_prices_return_basis') }}
 ),
@@ -38,14 +43,15 @@ input as (
 ),
 {% endif %}
 
+-- the last row of each month and year: its close and adjusted close together (one may be null)
 month_closes as (
-    select ticker, date_trunc('month', date)::date as month_start, arg_max(return_basis_price, date) as month_close
+    select ticker, date_trunc('month', date)::date as month_start, arg_max({'close': close, 'adj_close': adj_close}, date) as last_row
     from input
     group by all
 ),
 
 year_closes as (
-    select ticker, year(date) as year, arg_max(return_basis_price, date) as year_close
+    select ticker, year(date) as year, arg_max({'close': close, 'adj_close': adj_close}, date) as last_row
     from input
     group by all
 ),
@@ -53,10 +59,14 @@ year_closes as (
 with_bases as (
     select
         input.*,
-        lag(return_basis_price, 1) over by_ticker as base_1d,
-        lag(return_basis_price, 5) over by_ticker as base_5d,
-        month_closes.month_close as base_mtd,
-        year_closes.year_close as base_ytd
+        lag(input.close, 1) over by_ticker as base_close_1d,
+        lag(input.adj_close, 1) over by_ticker as base_adj_1d,
+        lag(input.close, 5) over by_ticker as base_close_5d,
+        lag(input.adj_close, 5) over by_ticker as base_adj_5d,
+        month_closes.last_row.close as base_close_mtd,
+        month_closes.last_row.adj_close as base_adj_mtd,
+        year_closes.last_row.close as base_close_ytd,
+        year_closes.last_row.adj_close as base_adj_ytd
     from input
     left join month_closes
         on month_closes.ticker = input.ticker
@@ -73,10 +83,12 @@ select
     close,
     adj_close,
     return_basis_price,
-    return_basis_price / base_1d - 1 as return_1d,
-    return_basis_price / base_5d - 1 as return_5d,
-    return_basis_price / base_mtd - 1 as return_mtd,
-    return_basis_price / base_ytd - 1 as return_ytd,
+    {%- for period in periods %}
+    case
+        when adj_close is not null and base_adj_{{ period }} is not null then adj_close / base_adj_{{ period }}
+        else close / base_close_{{ period }}
+    end - 1 as return_{{ period }},
+    {%- endfor %}
     source,
     ingested_at
 from with_bases
