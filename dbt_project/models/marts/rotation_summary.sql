@@ -243,6 +243,7 @@ select
     guidance.fiscal_quarter as guidance_fiscal_quarter,
     guidance.basis as guidance_basis,
     guidance.as_of_date as guidance_as_of_date,
+    guidance.available_date as guidance_available_date,
     guidance.negative_count::integer as guidance_negative_count,
     guidance.positive_count::integer as guidance_positive_count,
     guidance.total_count::integer as guidance_total_count,
