@@ -10,6 +10,7 @@ import streamlit as st
 
 from orchestration.serve import dashboard_queries as data
 from orchestration.serve.formatting import percent
+from orchestration.serve.guidance_text import QUARTERS_IN_5_YEARS, QUARTERS_IN_10_YEARS, average_text, lowest_since_text
 from orchestration.serve.report import (
     forward_pe_basis,
     forward_pe_text,
@@ -191,15 +192,18 @@ def valuation_panels(con, on: date, s: dict) -> None:
     st.subheader("Earnings guidance")
     guidance = data.guidance_counts(con, on)
     if guidance is None:
-        st.caption("Guidance: not available yet (the marts.fct_guidance_counts mart is not in this snapshot).")
+        st.caption("Guidance: not available yet (the marts.fct_guidance_counts_asof mart is not in this snapshot).")
     elif guidance.empty:
         st.caption(f"Guidance: no quarter's count known on {on:%Y-%m-%d}.")
     else:
         note = f"The quarters whose count was known on the session of {on:%Y-%m-%d}"
         if isinstance(s["guidance_fiscal_quarter"], str):
-            as_of = "an unstated date" if pd.isna(s["guidance_as_of_date"]) else f"{s['guidance_as_of_date']:%Y-%m-%d}"
-            note += f"; the {s['guidance_index_label']}'s latest, {s['guidance_fiscal_quarter']}, as of {as_of}"
+            as_of = (f"undated, counted from {s['guidance_available_date']:%Y-%m-%d}" if pd.isna(s["guidance_as_of_date"])
+                     else f"as of {s['guidance_as_of_date']:%Y-%m-%d}")
+            note += f"; the {s['guidance_index_label']}'s latest, {s['guidance_fiscal_quarter']}, {as_of}"
         st.caption(note + ".")
+        if isinstance(s["guidance_fiscal_quarter"], str):
+            st.caption(guidance_headline(s) + ".")
         long = guidance.melt(id_vars=["index_name", "fiscal_quarter"], value_vars=["negative_count", "positive_count"],
                              var_name="guidance", value_name="companies")
         st.altair_chart(
@@ -212,7 +216,17 @@ def valuation_panels(con, on: date, s: dict) -> None:
         )
         st.dataframe(guidance.set_index(["index_name", "fiscal_quarter"])
                      .style.format({"negative_share": lambda v: percent(v, 1), "negative_avg_5y": "{:.1f}",
-                                    "negative_avg_10y": "{:.1f}"}))
+                                    "negative_avg_10y": "{:.1f}"}, na_rep="n/a"))
+
+
+def guidance_headline(s) -> str:
+    """The headlined quarter's averages with their coverage and its tie-aware lowest-since, as the report words them."""
+    five, ten = s["guidance_avg_5y_quarters"], s["guidance_avg_10y_quarters"]
+    lowest = lowest_since_text(s["guidance_negative_count"], s["guidance_negative_lowest_since_quarter"],
+                               s["guidance_negative_lowest_since_count"], s["guidance_negative_tied_quarters"])
+    return (f"Negative guidance: {lowest}; "
+            f"5-year average {average_text(s['guidance_negative_avg_5y'], five, QUARTERS_IN_5_YEARS)}, "
+            f"10-year {average_text(s['guidance_negative_avg_10y'], ten, QUARTERS_IN_10_YEARS)}")
 
 
 def main() -> None:

@@ -96,7 +96,7 @@ def test_valuation_panels_wait_for_their_marts(demo_serving, monkeypatch, tmp_pa
     shutil.copy(current_duckdb_file(demo_serving), warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("DROP TABLE marts.fct_forward_pe")
-        con.execute("DROP TABLE marts.fct_guidance_counts")
+        con.execute("DROP TABLE marts.fct_guidance_counts_asof")
     serving = tmp_path / "serving"
     publish_snapshot(warehouse, serving)
     notes = [c.value for c in run_app(serving, monkeypatch).caption]

@@ -33,6 +33,13 @@ def test_published_reference_counts(reference_data, tmp_path):
     q4 = counts.loc["2025Q4"]
     expected = published.set_index("fiscal_quarter").loc["2025Q4"]
     assert (q4["negative_count"], q4["total_count"]) == (expected["negative_count"], expected["total_count"])
-    # the most recent earlier quarter with at most as many negative guidances
-    earlier = published[(published["fiscal_quarter"] < "2025Q4") & (published["negative_count"] <= expected["negative_count"])]
-    assert q4["negative_lowest_since_quarter"] == earlier["fiscal_quarter"].max()
+    # tie-aware: the most recent earlier quarter with strictly fewer negative guidances, then the equal ones after it
+    earlier = published[published["fiscal_quarter"] < "2025Q4"]
+    lower = earlier[earlier["negative_count"] < expected["negative_count"]]["fiscal_quarter"].max()
+    ties = earlier[(earlier["fiscal_quarter"] > lower) & (earlier["negative_count"] == expected["negative_count"])]
+    assert q4["negative_lowest_since_quarter"] == lower
+    tied = None if pd.isna(q4["negative_tied_quarters"]) else q4["negative_tied_quarters"]
+    assert tied == (",".join(sorted(ties["fiscal_quarter"])) or None)
+    # the 5-year average covers the loaded quarters of the 20 before 2025Q4 (2020Q4..2025Q3): too few, so null
+    covered = earlier[earlier["fiscal_quarter"] >= "2020Q4"]
+    assert q4["avg_5y_quarters"] == len(covered) < 15 and pd.isna(q4["negative_avg_5y"])

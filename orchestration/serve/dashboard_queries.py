@@ -14,7 +14,7 @@ import pandas as pd
 HEADLINE_POSITIONS = (1, 2, 3)
 SECTOR_METHOD = "etf"
 FORWARD_PE = "fct_forward_pe"
-GUIDANCE = "fct_guidance_counts"
+GUIDANCE = "fct_guidance_counts_asof"
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -134,16 +134,17 @@ def forward_pe(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
 
 
 def guidance_counts(con: duckdb.DuckDBPyConnection, on: date) -> pd.DataFrame | None:
-    """Guidance counts per index and fiscal quarter as known on `on` (published, or classified, by then);
-    None while the mart does not exist."""
+    """Guidance counts per index and fiscal quarter as known on `on`: each quarter's latest vintage available by
+    then, with the averages and lowest-since as they stood (point-in-time); None while the mart does not exist."""
     if not has_mart(con, GUIDANCE):
         return None
     return _frame(con, f"""
-        SELECT index_name, fiscal_quarter, as_of_date, negative_count, positive_count, total_count, negative_share,
-               negative_avg_5y, negative_avg_10y, negative_lowest_since_quarter
+        SELECT index_name, fiscal_quarter, basis, as_of_date, negative_count, positive_count, total_count,
+               negative_share, negative_avg_5y, negative_avg_10y, avg_5y_quarters, avg_10y_quarters,
+               negative_lowest_since_quarter, negative_tied_quarters
         FROM marts.{GUIDANCE}
-        WHERE available_date <= ?
-        ORDER BY index_name, fiscal_quarter""", [on])
+        WHERE valid_from <= ? AND (valid_to IS NULL OR ? < valid_to)
+        ORDER BY index_name, fiscal_quarter""", [on, on])
 
 
 def panel_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:

@@ -12,6 +12,13 @@ from rich.text import Text
 
 from orchestration.serve.dashboard_queries import HEADLINE_POSITIONS, latest_complete_session, missing_tickers
 from orchestration.serve.formatting import percent
+from orchestration.serve.guidance_text import (
+    QUARTERS_IN_5_YEARS,
+    QUARTERS_IN_10_YEARS,
+    average_text,
+    lowest_since_text,
+    vintage_text,
+)
 
 SUMMARY = "marts.rotation_summary"
 
@@ -147,21 +154,22 @@ def _valuation_rows(s: dict) -> list[tuple[str, str]]:
 def _guidance_rows(s: dict) -> list[tuple[str, str]]:
     if s.get("guidance_fiscal_quarter") is None:
         return [("EPS guidance", "n/a (no guidance loaded)")]
-    basis = "classified events" if s["guidance_basis"] == "events" else "published count"
-    since = s["guidance_negative_lowest_since_quarter"]
+    five, ten = s["guidance_avg_5y_quarters"], s["guidance_avg_10y_quarters"]
     return [
         (f"{s['guidance_index_label']} EPS guidance for {s['guidance_fiscal_quarter']}",
          f"{s['guidance_negative_count']} negative, {s['guidance_positive_count']} positive of "
-         f"{s['guidance_total_count']} ({basis}, as of {s['guidance_as_of_date'] or 'an unstated date'})"),
+         f"{s['guidance_total_count']} "
+         f"({vintage_text(s['guidance_basis'], s['guidance_as_of_date'], s['guidance_available_date'])})"),
         ("  negative: 5-year / 10-year average",
-         f"{_count(s['guidance_negative_avg_5y'])} / {_count(s['guidance_negative_avg_10y'])}"),
-        ("  positive: 5-year average", _count(s["guidance_positive_avg_5y"])),
-        ("  negative count lowest since", since or "the lowest in the data"),
+         f"{average_text(s['guidance_negative_avg_5y'], five, QUARTERS_IN_5_YEARS)} / "
+         f"{average_text(s['guidance_negative_avg_10y'], ten, QUARTERS_IN_10_YEARS)}"),
+        ("  positive: 5-year / 10-year average",
+         f"{average_text(s['guidance_positive_avg_5y'], five, QUARTERS_IN_5_YEARS)} / "
+         f"{average_text(s['guidance_positive_avg_10y'], ten, QUARTERS_IN_10_YEARS)}"),
+        ("  negative count", lowest_since_text(s["guidance_negative_count"], s["guidance_negative_lowest_since_quarter"],
+                                               s["guidance_negative_lowest_since_count"],
+                                               s["guidance_negative_tied_quarters"])),
     ]
-
-
-def _count(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
 
 
 def _streak_text(s: dict) -> str:

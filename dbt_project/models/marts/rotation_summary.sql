@@ -188,20 +188,12 @@ ahead as (
     left join ticker_ends on ticker_ends.date = sessions.date
 ),
 
--- Guidance: the headlined index's quarter with the latest count already public on a date.
+-- Guidance: from each date on which what was known changed, the headlined index's latest quarter then
+-- (with its figures as known then: fct_guidance_counts_asof is point-in-time).
 guidance as (
-    select * from {{ ref('fct_guidance_counts') }} where index_name = '{{ guidance_index }}'
-),
-
-guidance_by_date as (
-    select available_date, max(quarter_number) as quarter_number from guidance group by available_date
-),
-
-guidance_latest as (
-    select
-        guidance_by_date.available_date,
-        max(guidance_by_date.quarter_number) over (order by guidance_by_date.available_date) as quarter_number
-    from guidance_by_date
+    select * from {{ ref('fct_guidance_counts_asof') }}
+    where index_name = '{{ guidance_index }}'
+    qualify row_number() over (partition by valid_from order by quarter_number desc) = 1
 )
 
 select
@@ -267,13 +259,19 @@ select
     guidance.fiscal_quarter as guidance_fiscal_quarter,
     guidance.basis as guidance_basis,
     guidance.as_of_date as guidance_as_of_date,
+    guidance.available_date as guidance_available_date,
     guidance.negative_count::integer as guidance_negative_count,
     guidance.positive_count::integer as guidance_positive_count,
     guidance.total_count::integer as guidance_total_count,
     guidance.negative_avg_5y as guidance_negative_avg_5y,
     guidance.negative_avg_10y as guidance_negative_avg_10y,
     guidance.positive_avg_5y as guidance_positive_avg_5y,
+    guidance.positive_avg_10y as guidance_positive_avg_10y,
+    guidance.avg_5y_quarters as guidance_avg_5y_quarters,
+    guidance.avg_10y_quarters as guidance_avg_10y_quarters,
     guidance.negative_lowest_since_quarter as guidance_negative_lowest_since_quarter,
+    guidance.negative_lowest_since_count::integer as guidance_negative_lowest_since_count,
+    guidance.negative_tied_quarters as guidance_negative_tied_quarters,
     -- Completeness: the readers' default session is the last one with headline_complete.
     coalesce(headline_missing.tickers_missing, 0) = 0 as headline_complete,
     coalesce(headline_missing.tickers_missing, 0) as headline_tickers_missing,
@@ -292,5 +290,4 @@ left join sectors on sectors.date = sessions.date
 left join headline_missing on headline_missing.date = sessions.date
 left join ahead on ahead.date = sessions.date
 asof left join valuations on sessions.date >= valuations.as_of_date
-asof left join guidance_latest on sessions.date >= guidance_latest.available_date
-left join guidance on guidance.quarter_number = guidance_latest.quarter_number
+asof left join guidance on sessions.date >= guidance.valid_from
