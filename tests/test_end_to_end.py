@@ -30,9 +30,11 @@ CONTRACT_COLUMNS = {
     "marts.fct_cohort_returns": "cohort date members return_1d_equal_weight return_ytd_equal_weight return_ytd_cap_weight "
     "cohort_label cohort_size complement_of cap_weight_basis",
     "marts.fct_forward_pe": "universe as_of_date constituents coverage_pct forward_pe median_forward_pe "
-    "relative_pe_vs_sp500 relative_pe_long_run_avg discount_vs_long_run_pct prior_peak_forward_pe prior_peak_date",
+    "relative_pe_vs_sp500 relative_pe_long_run_avg discount_vs_long_run_pct prior_peak_forward_pe prior_peak_date "
+    "basis highest_since_date",
+    "marts.fct_forward_pe_yearly": "universe year high_forward_pe high_date low_forward_pe low_date last_forward_pe last_date",
     "marts.fct_guidance_counts": "index_name fiscal_quarter negative_count positive_count total_count negative_share "
-    "negative_avg_5y negative_avg_10y positive_avg_5y positive_avg_10y negative_lowest_since_quarter",
+    "negative_avg_5y negative_avg_10y positive_avg_5y positive_avg_10y negative_lowest_since_quarter negative_tied_quarters",
     "marts.rotation_summary": "date source is_demo streak_pair_id streak_leader_ticker streak_laggard_ticker streak_sessions "
     "streak_start_date streak_longest_since_date headline_index_1_ticker headline_index_1_return_ytd cohort_id cohort_label "
     "cohort_size cohort_members cohort_return_ytd_equal_weight cohort_complement_id laggard_forward_pe leader_forward_pe",
