@@ -116,6 +116,24 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> pd.DataFrame
 
 
 @pytest.fixture
+def con(tmp_path):
+    """A connection to an empty warehouse file of the test's own."""
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Makes ingest stamp rows with a chosen UTC time: call clock(naive_utc_datetime) before each run."""
+    from orchestration.land import prices as price_ingest
+
+    current: dict[str, datetime] = {}
+    monkeypatch.setattr(price_ingest, "now_utc", lambda: current["now"])
+    return lambda when: current.update(now=when)
+
+
+@pytest.fixture
 def reference_data() -> Path:
     if not REFERENCE_DATA.is_dir():
         pytest.skip("the shared reference data is not beside this checkout")

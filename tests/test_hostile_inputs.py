@@ -47,13 +47,6 @@ def said(report, path: Path) -> list[str]:
     return [str(p).replace(str(path), path.name) for p in report.problems if p.origin == str(path)]
 
 
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    yield connection
-    connection.close()
-
-
 # --- price files -------------------------------------------------------------------------------
 
 

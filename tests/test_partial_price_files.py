@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.extract.files import FilesSource, read_price_file
-from orchestration.land import prices as price_ingest
 from orchestration.land.prices import ingest_price_batches
 from orchestration.land.upsert import LoadCounts
 from orchestration.universe import load_universe
@@ -31,20 +29,6 @@ def write(tmp_path: Path, name: str, header: str, *rows: str) -> Path:
     path = tmp_path / name
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    current: dict[str, datetime] = {}
-    monkeypatch.setattr(price_ingest, "now_utc", lambda: current["now"])
-    return lambda when: current.update(now=when)
 
 
 @pytest.fixture(scope="module")

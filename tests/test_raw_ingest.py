@@ -12,7 +12,6 @@ import pytest
 
 from orchestration.extract.demo import DemoSource
 from orchestration.extract.files import FilesSource
-from orchestration.land import prices as price_ingest
 from orchestration.land.prices import ingest_price_batches, last_session_per_ticker
 from orchestration.land.tables import PRICES
 from orchestration.land.upsert import LoadCounts, MixedSourceError, upsert
@@ -51,25 +50,6 @@ def temp_objects(con: duckdb.DuckDBPyConnection) -> list[str]:
     tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     views = con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
     return sorted(name for (name,) in tables + views)
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Makes ingest stamp rows with a chosen UTC time: call clock(naive_utc_datetime) before each run."""
-    current: dict[str, datetime] = {}
-    monkeypatch.setattr(price_ingest, "now_utc", lambda: current["now"])
-
-    def set_now(when: datetime) -> None:
-        current["now"] = when
-
-    return set_now
 
 
 @pytest.fixture(scope="module")
