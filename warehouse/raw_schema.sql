@@ -127,3 +127,41 @@ CREATE TABLE IF NOT EXISTS raw.landed_files (
     detail         VARCHAR,
     processed_at   TIMESTAMP NOT NULL
 );
+
+-- Claims: the figures an article or note states, one row per claim of a claims file (YAML; the layout is
+-- in the README). A file checked again replaces its claims. The claim's parameters have their own columns
+-- (null where the kind has none); `parameters` keeps the claim as written, as JSON.
+CREATE TABLE IF NOT EXISTS raw.claims (
+    claim_file       VARCHAR   NOT NULL,  -- the file's name, e.g. small_caps_january_2026.yml
+    claim_id         VARCHAR   NOT NULL,
+    source           VARCHAR,             -- the file's free-text source, kept with every verdict
+    as_of            DATE      NOT NULL,  -- the session the claim speaks of (the file's, unless the claim has its own)
+    kind             VARCHAR   NOT NULL,  -- streak | return | relative_return | sector_return | sector_spread |
+                                          -- cohort_return | forward_pe | guidance_count
+    claim_text       VARCHAR,
+    ticker           VARCHAR,
+    leader           VARCHAR,
+    laggard          VARCHAR,
+    pair_id          VARCHAR,
+    sector           VARCHAR,
+    method           VARCHAR,             -- sector_return: etf | constituents
+    cohort           VARCHAR,
+    weighting        VARCHAR,             -- cohort_return: equal | cap
+    universe         VARCHAR,             -- forward_pe
+    index_name       VARCHAR,             -- guidance_count
+    fiscal_quarter   VARCHAR,             -- guidance_count, YYYYQn
+    window_spec      VARCHAR,             -- 1d | 5d | wtd | mtd | qtd | ytd | <N>d
+    stated_value     DOUBLE,              -- returns as decimal fractions; a P/E as a multiple
+    tolerance        DOUBLE,              -- null: the kind's documented default
+    comparison       VARCHAR   NOT NULL,  -- = | > | < | >= | <=
+    sessions         INTEGER,             -- streak
+    longest_since    VARCHAR,             -- streak: a year (YYYY) or a date (YYYY-MM-DD)
+    matches_high_of  INTEGER,             -- forward_pe: a year
+    negative         INTEGER,             -- guidance_count
+    total            INTEGER,             -- guidance_count
+    lowest_since     VARCHAR,             -- guidance_count, YYYYQn
+    parameters       VARCHAR   NOT NULL,  -- the claim as written, JSON
+    content_sha256   VARCHAR   NOT NULL,  -- of the claims file
+    source_file      VARCHAR,             -- the path it was read from
+    ingested_at      TIMESTAMP NOT NULL
+);
