@@ -1,0 +1,25 @@
+-- The verdict of every claim of every claims file: the int_claim_checks_* models, with the claim's source and text.
+with checks as (
+    select * from {{ ref('int_claim_checks_prices') }}
+    union all by name
+    select * from {{ ref('int_claim_checks_other') }}
+)
+
+select
+    checks.claim_file::varchar as claim_file,
+    checks.claim_id::varchar as claim_id,
+    claims.source::varchar as source,
+    claims.claim_text::varchar as claim_text,
+    checks.kind::varchar as kind,
+    checks.as_of::date as as_of,
+    checks.computed_on::date as computed_on,
+    checks.stated_value::double as stated_value,
+    checks.computed_value::double as computed_value,
+    checks.verdict::varchar as verdict,
+    checks.explanation::varchar as explanation,
+    checks.holds_on::varchar as holds_on,
+    checks.best_window::varchar as best_window,
+    checks.shortest_streak_for_longest_since::integer as shortest_streak_for_longest_since,
+    checks.evidence::varchar as evidence
+from checks
+inner join {{ ref('stg_claims') }} as claims using (claim_file, claim_id)
