@@ -182,14 +182,14 @@ sector_checks as (
             where offset_sessions = 0 and window_name <> window_spec
             and abs(window_sessions - stated_sessions) <= 2
         ) as holds_nearby_window,
-        string_agg(distinct window_name, ', ') filter (
+        string_agg(distinct window_name, ', ' order by window_name) filter (
             where offset_sessions = 0 and window_name <> window_spec
             and abs(window_sessions - stated_sessions) <= 2 and {{ holds_template.replace('VALUE', 'value') }}
         ) as nearby_windows,
         string_agg(strftime(date, '%Y-%m-%d'), ',' order by date) filter (
             where window_name = window_spec and {{ holds_template.replace('VALUE', 'value') }}
         ) as holds_on,
-        arg_min(window_name, (abs(value - stated), window_sessions)) filter (where offset_sessions = 0) as best_window,
+        arg_min(window_name, (abs(value - stated), window_sessions, window_name)) filter (where offset_sessions = 0) as best_window,
         min(abs(value - stated)) filter (where offset_sessions = 0) as best_distance,
         to_json(list(struct_pack(
             "table" := case when from_mart then 'marts.fct_sector_returns' else 'marts.fct_returns_daily' end,
@@ -498,12 +498,12 @@ select
             || case when computed_lowest_since is not null
                 then ', lowest since ' || computed_lowest_since else '' end
     end) as explanation,
-    case kind
+    case when uncheckable_reason is null then case kind
         when 'sector_return' then sector_holds_on
         when 'sector_spread' then spread_holds_on
         when 'forward_pe' then case when coalesce(matches_high, true) then pe_holds_on end
         else guidance_holds_on
-    end as holds_on,
+    end end as holds_on,
     case when kind = 'sector_return' then best_window end as best_window,
     cast(null as integer) as shortest_streak_for_longest_since,
     case kind
