@@ -344,7 +344,7 @@ guidance_checks as (
         bool_or(holds) filter (where offset_sessions = 0) as holds_today,
         bool_or(holds) as holds_around,
         string_agg(strftime(date, '%Y-%m-%d'), ',' order by date) filter (where holds) as holds_on,
-        to_json(list(distinct struct_pack(
+        to_json(list_sort(list(distinct struct_pack(
             "table" := 'marts.fct_guidance_counts_asof',
             index_name := index_name,
             fiscal_quarter := fiscal_quarter,
@@ -353,7 +353,7 @@ guidance_checks as (
             negative_count := negative_count,
             total_count := total_count,
             negative_lowest_since_quarter := negative_lowest_since_quarter
-        )))::varchar as evidence
+        ))))::varchar as evidence
     from guidance_values
     group by claim_file, claim_id
 ),
