@@ -30,7 +30,8 @@ with claims as (
         cohort,
         coalesce(lower(weighting), 'equal') as weighting,
         lower(trim(window_spec)) as window_spec,
-        stated_value,
+        -- a streak states its sessions (stated_value, if the landing also fills it, is the same figure)
+        case when kind = 'streak' then coalesce(sessions::double, stated_value) else stated_value end as stated_value,
         coalesce(comparison, '=') as comparison,
         coalesce(tolerance, case when kind = 'streak' then 0 else 0.001 end) as tolerance,
         longest_since,
