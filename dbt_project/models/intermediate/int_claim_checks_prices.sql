@@ -193,9 +193,8 @@ return_reasons as (
         labelled.claim_id,
         case
             when labelled.stated_window is null then 'the window ' || coalesce(labelled.window_spec, '(none)') || ' is not understood'
-            when count(*) filter (where leg_returns.end_rn is null) > 0 or count(leg_returns.leg) = 0 then
-                'no prices of ' || string_agg(distinct legs.ticker, ' and ' order by legs.ticker)
-                    filter (where leg_returns.end_rn is null or leg_returns.leg is null)
+            when count(*) filter (where priced.leg is null) > 0 then
+                'no prices of ' || string_agg(distinct legs.ticker, ' and ' order by legs.ticker) filter (where priced.leg is null)
                 || ' on ' || strftime(labelled.computed_on, '%Y-%m-%d')
             when count(*) filter (where leg_returns.base_rn is null) > 0 then
                 'not enough prices of ' || string_agg(distinct legs.ticker, ' and ' order by legs.ticker) filter (where leg_returns.base_rn is null)
@@ -211,6 +210,9 @@ return_reasons as (
         } order by legs.leg) filter (where leg_returns.end_rn is not null))::varchar as evidence
     from labelled
     inner join legs using (claim_file, claim_id)
+    left join leg_rows as priced
+        on priced.claim_file = legs.claim_file and priced.claim_id = legs.claim_id and priced.leg = legs.leg
+        and priced.date = legs.computed_on
     left join leg_returns
         on leg_returns.claim_file = legs.claim_file and leg_returns.claim_id = legs.claim_id and leg_returns.leg = legs.leg
         and leg_returns.session_offset = 0 and leg_returns.window_label = labelled.stated_window
