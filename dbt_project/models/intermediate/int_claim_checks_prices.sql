@@ -8,7 +8,8 @@
 {% set neighbour_windows = 2 %}
 {% set periods = ['wtd', 'mtd', 'qtd', 'ytd'] %}
 {% set period_units = {'wtd': 'week', 'mtd': 'month', 'qtd': 'quarter', 'ytd': 'year'} %}
-{#- @v: the computed value; the stated comparison of the claim, within its tolerance for '=' -#}
+{#- @v: the computed value; the stated comparison of the claim, within its tolerance for '='. The 1e-9 slack
+    keeps a figure that equals the stated one in decimal from failing on floating-point rounding. -#}
 {% set holds %}(case comparison
     when '=' then abs(@v - stated_value) <= tolerance + 1e-9
     when '>' then @v > stated_value
