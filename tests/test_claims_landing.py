@@ -180,3 +180,31 @@ def test_explain_prints_the_explanation_and_the_evidence_rows(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out == ["a.yml r2k-5d (return): true. +1.58 % from 2026-01-09 to 2026-01-16",
                    "ticker,date,close", "^RUT,2026-01-09,100.0", "^RUT,2026-01-16,101.58"]
+
+
+# --- Dagster wiring ----------------------------------------------------------------------------
+
+
+def test_the_sensor_requests_one_run_per_content_of_the_landing_folder(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.sensors import claims_landing_sensor
+
+    monkeypatch.setenv("ROTATION_CLAIMS_LANDING", str(tmp_path))
+    assert isinstance(claims_landing_sensor(dg.build_sensor_context()), dg.SkipReason)
+    path = write(tmp_path, "note.yml", GOOD)
+    first = claims_landing_sensor(dg.build_sensor_context())
+    assert claims_landing_sensor(dg.build_sensor_context()).run_key == first.run_key
+    path.write_text(GOOD.replace("0.0164", "0.02"))
+    assert claims_landing_sensor(dg.build_sensor_context()).run_key != first.run_key
+
+
+def test_claims_job_is_the_claims_asset_and_what_depends_on_it():
+    from orchestration.definitions import load_definitions
+    from orchestration.defs.schedules import WAREHOUSE_TAG
+
+    job = load_definitions().resolve_job_def("claims_job")
+    keys = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert {"raw/claims", "staging/stg_claims"} <= keys
+    assert "raw/prices_daily" not in keys
+    assert WAREHOUSE_TAG in job.tags
