@@ -63,10 +63,11 @@ def main() -> None:
 
 
 def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill_progress: bool = False,
-                full_refresh: bool = False, resources: dict | None = None) -> None:
+                full_refresh: bool = False, resources: dict | None = None, ops_config: dict | None = None) -> None:
     """Run a job of the definitions in this process, recorded in the warehouse's Dagster instance; print
     the ingest counts, failed checks and the time taken; exit 1 when a step or an ERROR check failed.
-    `resources` replace the definitions' own for this run."""
+    `resources` replace the definitions' own for this run; `ops_config` replaces the ops' config (for a job
+    without the price ingest)."""
     import dagster as dg
 
     from orchestration.warehouse_writer import WarehouseHeld, wait_until_writable
@@ -83,8 +84,9 @@ def execute_job(job_name: str, ingest_config: dict, headline: str, show_backfill
     from orchestration.definitions import load_definitions
 
     run_config = {
-        "ops": {"raw__prices_daily": {"config": ingest_config},
-                "rotation_dbt_assets": {"config": {"full_refresh": full_refresh}}},
+        "ops": ops_config if ops_config is not None else {
+            "raw__prices_daily": {"config": ingest_config},
+            "rotation_dbt_assets": {"config": {"full_refresh": full_refresh}}},
         # Dagster's own console lines carry tracebacks; the messages that matter are printed below, one per line.
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
@@ -298,6 +300,35 @@ def sql(query: str | None, fmt: str) -> None:
         return
     if run_prompt(_open_read_only, fmt):
         sys.exit(1)
+
+
+@main.command()
+@warehouse_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="How the verdicts are printed.")
+@click.option("--explain", "explain_id", default=None, metavar="ID",
+              help="Print this claim's explanation and the rows its verdict used, instead of the verdict table.")
+def check(files: tuple[str, ...], fmt: str, explain_id: str | None) -> None:
+    """Check the claims of claims files (YAML) against the warehouse: load them, rebuild the claim checks,
+    print each claim's verdict (true, near, false, uncheckable). Exits 0 whatever the verdicts; 1 when a
+    file is rejected (the reasons are printed) or the run fails."""
+    from orchestration.serve.claim_checks import MartMissing, print_explanation, print_verdicts, read_checks
+
+    paths = [os.path.abspath(f) for f in files]
+    execute_job("claims_job", {}, f"Checking {len(paths)} claims file(s)", ops_config={
+        "raw__claims": {"config": {"files": paths}},
+        "rotation_dbt_assets": {"config": {"full_refresh": False}},
+    })
+    with _open_read_only() as con:
+        try:
+            checks = read_checks(con, [Path(p).name for p in paths])
+        except MartMissing as error:
+            raise click.ClickException(str(error)) from error
+    if explain_id:
+        print_explanation(checks, explain_id, fmt)
+    else:
+        print_verdicts(checks, fmt)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ ROTATION_MEMBERSHIP_FILES    index-membership CSVs (files source), separated lik
 ROTATION_VALUATION_FILES     valuation-snapshot CSVs (files source), separated like ROTATION_FILES
 ROTATION_VALUATION_HISTORY   imported index forward P/E history CSVs, separated like ROTATION_FILES
 ROTATION_GUIDANCE_LANDING    folder watched for guidance files (default: warehouse/landing/guidance/)
+ROTATION_CLAIMS_LANDING      folder watched for claims files (default: warehouse/landing/claims/)
 ROTATION_YAHOO_INFO_PAUSE    seconds between two yfinance info requests (default: 0.5)
 """
 
@@ -144,6 +145,7 @@ def export_warehouse_for_dbt() -> Path:
 
 VALUATION_SOURCES = ("demo", "yahoo", "files")
 DEFAULT_GUIDANCE_LANDING = PROJECT_ROOT / "warehouse" / "landing" / "guidance"
+DEFAULT_CLAIMS_LANDING = PROJECT_ROOT / "warehouse" / "landing" / "claims"
 DEFAULT_YAHOO_INFO_PAUSE = 0.5
 
 
@@ -176,6 +178,11 @@ def valuation_history_files() -> list[str]:
 def guidance_landing_folder() -> Path:
     configured = os.environ.get("ROTATION_GUIDANCE_LANDING")
     return Path(configured).expanduser().resolve() if configured else DEFAULT_GUIDANCE_LANDING
+
+
+def claims_landing_folder() -> Path:
+    configured = os.environ.get("ROTATION_CLAIMS_LANDING")
+    return Path(configured).expanduser().resolve() if configured else DEFAULT_CLAIMS_LANDING
 
 
 def yahoo_info_pause() -> float:
