@@ -219,6 +219,19 @@ def valuation_panels(con, on: date, s: dict) -> None:
                                     "negative_avg_10y": "{:.1f}"}, na_rep="n/a"))
 
 
+def claims_panel(con) -> None:
+    st.subheader("Claims checked")
+    checks = data.claim_checks(con)
+    if checks is None or checks.empty:
+        st.info("No claims checked yet: `rotation check FILE.yml`, or drop claims files in the claims landing folder.")
+        return
+    for claim_file, claims in checks.groupby("claim_file", sort=True):
+        verdicts = claims["verdict"].value_counts()
+        st.caption(f"{claim_file} ({claims['source'].iloc[0]}): "
+                   + ", ".join(f"{verdicts.get(v, 0)} {v}" for v in ("true", "near", "false", "uncheckable")))
+        st.dataframe(claims.drop(columns=["claim_file", "source"]), hide_index=True)
+
+
 def guidance_headline(s) -> str:
     """The headlined quarter's averages with their coverage and its tie-aware lowest-since, as the report words them."""
     five, ten = s["guidance_avg_5y_quarters"], s["guidance_avg_10y_quarters"]
@@ -268,6 +281,7 @@ def main() -> None:
         sector_panel(con, start, on)
         cohort_panel(con, on, s)
         valuation_panels(con, on, s)
+        claims_panel(con)
 
 
 main()

@@ -116,3 +116,20 @@ def test_cohort_panel_shows_the_cohort_its_complement_and_the_index(demo_serving
     # the complement's equal weight needs its members' prices, which the demo does not have
     assert series == {"Magnificent 7 (equal weight)", "Magnificent 7 (cap weight)",
                       "S&P 500 ex Magnificent 7 (cap weight)", "S&P 500 (^GSPC)"}
+
+
+def test_claims_panel_shows_each_files_verdicts(demo_serving, monkeypatch, tmp_path):
+    assert any(i.value.startswith("No claims checked yet") for i in run_app(demo_serving, monkeypatch).info)
+    warehouse = tmp_path / "rotation.duckdb"
+    shutil.copy(current_duckdb_file(demo_serving), warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""INSERT INTO marts.fct_claim_checks (claim_file, claim_id, source, kind, as_of, stated_value,
+                       computed_value, verdict, explanation) VALUES
+                       ('note.yml', 'a', 'A note', 'return', DATE '2026-11-20', 0.01, 0.0101, 'true', 'holds'),
+                       ('note.yml', 'b', 'A note', 'return', DATE '2026-11-20', 0.05, 0.0101, 'false', 'does not hold')""")
+    serving = tmp_path / "serving"
+    publish_snapshot(warehouse, serving)
+    app = run_app(serving, monkeypatch)
+    assert "note.yml (A note): 1 true, 0 near, 1 false, 0 uncheckable" in [c.value for c in app.caption]
+    claims = app.dataframe[-1].value
+    assert claims["claim_id"].tolist() == ["a", "b"] and claims["verdict"].tolist() == ["true", "false"]

@@ -14,6 +14,7 @@ import pandas as pd
 HEADLINE_POSITIONS = (1, 2, 3)
 SECTOR_METHOD = "etf"
 FORWARD_PE = "fct_forward_pe"
+CLAIM_CHECKS = "fct_claim_checks"
 GUIDANCE = "fct_guidance_counts_asof"
 
 
@@ -165,3 +166,14 @@ def panel_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
         "forward_pe": None if pe is None else len(pe),
         "guidance_counts": None if guidance is None else len(guidance),
     }
+
+
+def claim_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """Every checked claim, by claims file and claim id; None while the mart does not exist."""
+    if not has_mart(con, CLAIM_CHECKS):
+        return None
+    return _frame(con, f"""
+        SELECT claim_file, source, claim_id, kind, as_of, stated_value, computed_value, verdict, explanation,
+               holds_on, best_window
+        FROM marts.{CLAIM_CHECKS}
+        ORDER BY claim_file, claim_id""")
