@@ -95,10 +95,11 @@ def test_dagster_ui_shows_every_asset_connected(tmp_path, browser_page):
     # The documented command, with an instance, warehouse and landing folder of the test's own (its daemon
     # runs the schedule and the sensor), so nothing reaches the project's run history.
     env = {**os.environ, "ROTATION_WAREHOUSE": str(tmp_path / "rotation.duckdb"), "DAGSTER_HOME": str(tmp_path),
-           "ROTATION_GUIDANCE_LANDING": str(tmp_path / "landing")}
+           "ROTATION_GUIDANCE_LANDING": str(tmp_path / "landing"),
+           "ROTATION_CLAIMS_LANDING": str(tmp_path / "claims")}
     with serving(["make", "--no-print-directory", "ui", f"UI_PORT={port}"], f"http://127.0.0.1:{port}/server_info", env, timeout=300):
         page = browser_page
-        page.set_viewport_size({"width": 3600, "height": 4200})  # the graph draws only the nodes in view
+        page.set_viewport_size({"width": 4800, "height": 9000})  # the graph draws only the nodes in view
         page.goto(f"http://127.0.0.1:{port}/asset-groups", wait_until="networkidle")
         page.get_by_text("Global asset lineage").wait_for(timeout=60_000)
         skip = page.get_by_role("button", name="Skip")  # the first-run newsletter pop-up, shown once per browser
@@ -110,11 +111,13 @@ def test_dagster_ui_shows_every_asset_connected(tmp_path, browser_page):
         page.get_by_text("serving", exact=True).first.wait_for(timeout=60_000)
         page.mouse.click(900, 150)  # focus the graph for its keyboard shortcut
         page.keyboard.press("Alt+e")  # Expand all groups
-        page.get_by_text("marts_snapshot").wait_for(timeout=30_000)
-        page.mouse.move(1800, 2100)
+        page.get_by_text("stg_prices_daily").wait_for(timeout=30_000)  # the groups are expanded
+        page.mouse.move(2400, 4500)
         page.keyboard.down("Control")  # zoom out until the whole graph is in view
-        page.mouse.wheel(0, 300)
+        page.mouse.wheel(0, 100)
         page.keyboard.up("Control")
+        page.wait_for_timeout(1000)
+        page.get_by_text("marts_snapshot").wait_for(timeout=30_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
         labels = [t.strip() for t in re.split(r"\n+", page.locator("#root").inner_text()) if t.strip()]
