@@ -239,13 +239,7 @@ cohort_rows as (
 ),
 
 cohort_look_around as (
-    select cohort_rows.*, cohort_rows.rn - anchor.rn as session_offset
-    from cohort_rows
-    inner join cohort_claims using (claim_file, claim_id)
-    inner join cohort_rows as anchor
-        on anchor.claim_file = cohort_rows.claim_file and anchor.claim_id = cohort_rows.claim_id
-        and anchor.date = cohort_claims.computed_on
-    where cohort_rows.rn between anchor.rn - {{ look_around }} and anchor.rn + {{ look_around }}
+    {{ claim_look_around('cohort_rows', 'cohort_claims', look_around) }}
 ),
 
 cohort_values as (
@@ -318,13 +312,7 @@ streak_rows as (
 ),
 
 streak_look_around as (
-    select streak_rows.*, streak_rows.rn - anchor.rn as session_offset
-    from streak_rows
-    inner join streak_claims using (claim_file, claim_id)
-    inner join streak_rows as anchor
-        on anchor.claim_file = streak_rows.claim_file and anchor.claim_id = streak_rows.claim_id
-        and anchor.date = streak_claims.computed_on
-    where streak_rows.rn between anchor.rn - {{ look_around }} and anchor.rn + {{ look_around }}
+    {{ claim_look_around('streak_rows', 'streak_claims', look_around) }}
 ),
 
 streak_values as (
