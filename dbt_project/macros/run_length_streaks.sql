@@ -37,7 +37,7 @@
         from flagged
     )
     select
-        * exclude (_holds, _run_id),
+        * except (_holds, _run_id),
         case when streak_sessions > 0 then
             lag(run_end_date) over (partition by {{ partition_by }}, streak_sessions order by {{ order_by }})
         end as longest_since_date,

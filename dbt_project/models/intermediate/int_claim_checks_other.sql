@@ -160,7 +160,7 @@ sector_windows as (
 ),
 
 sector_values as (
-    select sector_claims.*, sector_windows.* exclude (claim_file, claim_id, date)
+    select sector_claims.*, sector_windows.* except (claim_file, claim_id, date)
     from sector_claims
     inner join sector_windows using (claim_file, claim_id, date)
 ),
@@ -202,7 +202,7 @@ sector_checks as (
             base_close := base_price,
             close := end_price,
             "return" := value
-        ) order by date) filter (where window_name = window_spec))::varchar as evidence
+        ) order by date) filter (where window_name = window_spec))::string as evidence
     from sector_values
     left join stated_window_length using (claim_file, claim_id)
     group by claim_file, claim_id
@@ -211,7 +211,7 @@ sector_checks as (
 -- Sector spread: best minus worst sector's 1d return, method etf -------------------------------------------
 
 spread_values as (
-    select look_around.*, dispersion.* exclude (date, method)
+    select look_around.*, dispersion.* except (date, method)
     from look_around
     inner join {{ ref('fct_sector_dispersion') }} as dispersion
         on dispersion.date = look_around.date and dispersion.method = 'etf'
@@ -237,7 +237,7 @@ spread_checks as (
             bottom_sector := bottom_sector,
             bottom_return_1d := bottom_return_1d,
             spread_1d := spread_1d
-        ) order by date))::varchar as evidence
+        ) order by date))::string as evidence
     from spread_values
     group by claim_file, claim_id
 ),
@@ -353,7 +353,7 @@ guidance_checks as (
             negative_count := negative_count,
             total_count := total_count,
             negative_lowest_since_quarter := negative_lowest_since_quarter
-        ))))::varchar as evidence
+        ))))::string as evidence
     from guidance_values
     group by claim_file, claim_id
 ),
@@ -515,7 +515,7 @@ select
                 "table" := 'marts.fct_forward_pe_yearly', universe := universe, as_of_date := high_date,
                 basis := 'high of ' || matches_high_of, forward_pe := high_forward_pe
             )] else [] end
-        )::varchar
+        )::string
         else guidance_evidence
     end as evidence
 from decided

@@ -208,7 +208,7 @@ return_reasons as (
         || list({
             'table': 'marts.fct_returns_daily', 'ticker': legs.ticker, 'date': strftime(leg_returns.date, '%Y-%m-%d'),
             'close': leg_returns.end_close, 'adj_close': leg_returns.end_adj_close
-        } order by legs.leg) filter (where leg_returns.end_rn is not null))::varchar as evidence
+        } order by legs.leg) filter (where leg_returns.end_rn is not null))::string as evidence
     from labelled
     inner join legs using (claim_file, claim_id)
     left join leg_rows as priced
@@ -275,7 +275,7 @@ cohort_reasons as (
             'members': anchor.members, 'members_with_ytd': anchor.members_with_ytd,
             'return_1d_equal_weight': anchor.return_1d_equal_weight, 'return_ytd_equal_weight': anchor.return_ytd_equal_weight,
             'return_ytd_cap_weight': anchor.return_ytd_cap_weight, 'members_with_cap_weight': anchor.members_with_cap_weight
-        }])::varchar end as evidence
+        }])::string end as evidence
     from cohort_claims
     left join cohort_look_around as anchor
         on anchor.claim_file = cohort_claims.claim_file and anchor.claim_id = cohort_claims.claim_id and anchor.session_offset = 0
@@ -390,7 +390,7 @@ streak_reasons as (
                 'leader_return_1d': run.leader_return_1d, 'laggard_return_1d': run.laggard_return_1d,
                 'streak_sessions': run.streak_sessions, 'longest_since_date': strftime(run.longest_since_date, '%Y-%m-%d'),
                 'longest_since_sessions': run.longest_since_sessions
-            } order by run.date))::varchar
+            } order by run.date))::string
             from pair_streaks as run
             where run.pair_id = anchor.pair_id and run.date between coalesce(anchor.streak_start_date, anchor.date) and anchor.date
         ) as evidence

@@ -6,20 +6,20 @@ with checks as (
 )
 
 select
-    checks.claim_file::varchar as claim_file,
-    checks.claim_id::varchar as claim_id,
-    claims.source::varchar as source,
-    claims.claim_text::varchar as claim_text,
-    checks.kind::varchar as kind,
+    checks.claim_file::string as claim_file,
+    checks.claim_id::string as claim_id,
+    claims.source::string as source,
+    claims.claim_text::string as claim_text,
+    checks.kind::string as kind,
     checks.as_of::date as as_of,
     checks.computed_on::date as computed_on,
     checks.stated_value::double as stated_value,
     checks.computed_value::double as computed_value,
-    checks.verdict::varchar as verdict,
-    checks.explanation::varchar as explanation,
-    checks.holds_on::varchar as holds_on,
-    checks.best_window::varchar as best_window,
+    checks.verdict::string as verdict,
+    checks.explanation::string as explanation,
+    checks.holds_on::string as holds_on,
+    checks.best_window::string as best_window,
     checks.shortest_streak_for_longest_since::integer as shortest_streak_for_longest_since,
-    checks.evidence::varchar as evidence
+    checks.evidence::string as evidence
 from checks
 inner join {{ ref('stg_claims') }} as claims using (claim_file, claim_id)

@@ -192,7 +192,7 @@ select
     cohort_returns.members_with_cap_weight,
     cohorts.label as cohort_label,
     cohort_sizes.cohort_size,
-    cast(null as varchar) as complement_of,
+    cast(null as string) as complement_of,
     'members' as cap_weight_basis
 from cohort_returns
 left join cohorts using (cohort)

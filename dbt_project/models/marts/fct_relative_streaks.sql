@@ -96,7 +96,7 @@ input as (
 streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }},
 
 earlier_runs as (
-    select null::varchar as pair_id, null::integer as streak_sessions, null::date as run_end_date, null::integer as run_length
+    select null::string as pair_id, null::integer as streak_sessions, null::date as run_end_date, null::integer as run_length
     where false
 )
 {% endif %}

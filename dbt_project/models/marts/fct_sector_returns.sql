@@ -111,7 +111,7 @@ constituents_method as (
         chained.sector,
         chained.date,
         'constituents' as method,
-        cast(null as varchar) as proxy_ticker,
+        cast(null as string) as proxy_ticker,
         chained.return_1d,
         case when chained.returns_5d = 5 and chained.session_number - chained.first_session_5d = 4
             then chained.chain_5d end as return_5d,

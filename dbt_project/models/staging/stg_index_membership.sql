@@ -1,9 +1,9 @@
 select
-    index_name::varchar as index_name,
-    ticker::varchar as ticker,
+    index_name::string as index_name,
+    ticker::string as ticker,
     as_of_date::date as as_of_date,
     weight::double as weight,
-    sector::varchar as sector,
-    source::varchar as source,
+    sector::string as sector,
+    source::string as source,
     ingested_at::timestamp as ingested_at
 from {{ source('raw', 'index_membership') }}

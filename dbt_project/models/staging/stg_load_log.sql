@@ -2,9 +2,9 @@
 -- partition (the ticker, for raw.prices_daily).
 select
     seq::bigint as seq,
-    load_id::varchar as load_id,
-    table_name::varchar as table_name,
-    partition_value::varchar as partition_value,
+    load_id::string as load_id,
+    table_name::string as table_name,
+    partition_value::string as partition_value,
     inserted::bigint as inserted,
     updated::bigint as updated,
     deleted::bigint as deleted,
@@ -12,6 +12,6 @@ select
     changed_to::date as changed_to,
     deleted_from::date as deleted_from,
     deleted_to::date as deleted_to,
-    deleted_reason::varchar as deleted_reason,
+    deleted_reason::string as deleted_reason,
     ingested_at::timestamp as ingested_at
 from {{ source('raw', 'load_log') }}

@@ -2,7 +2,7 @@
 -- raw row is already the one current row of its ticker and date: no dedupe window here (each reader
 -- would pay for it over the whole table).
 select
-    ticker::varchar as ticker,
+    ticker::string as ticker,
     date::date as date,
     open::double as open,
     high::double as high,
@@ -10,6 +10,6 @@ select
     close::double as close,
     adj_close::double as adj_close,
     volume::bigint as volume,
-    source::varchar as source,
+    source::string as source,
     ingested_at::timestamp as ingested_at
 from {{ source('raw', 'prices_daily') }}

@@ -1,5 +1,5 @@
 select
-    ticker::varchar as ticker,
+    ticker::string as ticker,
     as_of_date::date as as_of_date,
     market_cap::double as market_cap,
     shares_outstanding::double as shares_outstanding,
@@ -7,8 +7,8 @@ select
     trailing_eps::double as trailing_eps,
     forward_pe::double as forward_pe,
     trailing_pe::double as trailing_pe,
-    sector::varchar as sector,
-    industry::varchar as industry,
-    source::varchar as source,
+    sector::string as sector,
+    industry::string as industry,
+    source::string as source,
     ingested_at::timestamp as ingested_at
 from {{ source('raw', 'valuation_snapshots') }}
