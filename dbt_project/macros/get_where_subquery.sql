@@ -6,7 +6,7 @@
   does `dbt build --full-refresh`. With no load of prices recorded, every row is tested. The tested
   relation needs an ingested_at column (the price's, or the latest of the prices a row is built from).
 #}
-{% macro duckdb__get_where_subquery(relation) -%}
+{% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where == 'latest_load' -%}
         {%- set where = '' if flags.FULL_REFRESH else latest_load_filter() -%}

@@ -6,11 +6,86 @@
   model's high-water mark are what changed since its last build.
   A model recomputes each changed partition from its earliest changed date. Before that, its pre-hook
   deletes the partition's rows from the earliest deleted date on, so rows whose price went do not stay.
+
+  On Spark the tables are plain Parquet, which has no row-level delete: a table is partitioned by the year
+  of its rows (partition_year, a column only the Spark table has) and a run rewrites whole years. Every
+  key is recomputed from the first of January of the earliest changed year, and the pre-hook first drops
+  the years from that one on (drop_years_from), so a year whose rows all went does not stay either.
+  The change detection (watermark, load log) is the same on both engines.
 #}
+
+{#
+  The incremental settings of a table kept per ticker or pair: on DuckDB delete+insert by `unique_key`;
+  on Spark insert_overwrite of its partition_year partitions. The model's contract is enforced on
+  DuckDB; on Spark the table holds partition_year beyond the contract's columns (readers select theirs).
+#}
+{% macro incremental_by_key(unique_key) %}
+    {% if target.type == 'spark' %}
+        {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': ['partition_year'],
+                   'file_format': 'parquet', 'contract': {'enforced': false}}) }}
+    {% endif %}
+    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': unique_key}) }}
+{% endmacro %}
+
+{# The last column of such a table on Spark: the year it is partitioned by. Nothing on DuckDB. #}
+{% macro partition_year_column(date_column='date') %}
+    {%- if target.type == 'spark' -%}, year({{ date_column }}) as partition_year{%- endif -%}
+{% endmacro %}
+
+{#
+  Per key, the date from which its rows are recomputed, given `changes` (key, from_date). DuckDB: the
+  changes as they are. Spark: every key of `keys` from the first of January of the earliest changed year,
+  so that each rewritten year holds all of its rows; nothing when nothing changed.
+#}
+{% macro recompute_from_dates(changes, keys, key) %}
+    {{ return(adapter.dispatch('recompute_from_dates')(changes, keys, key)) }}
+{% endmacro %}
+
+{% macro default__recompute_from_dates(changes, keys, key) %}
+    {{ changes }}
+{% endmacro %}
+
+{% macro spark__recompute_from_dates(changes, keys, key) %}
+    select all_keys.{{ key }}, make_date(year(earliest.from_date), 1, 1) as from_date
+    from ({{ keys }}) as all_keys
+    cross join (select min(from_date) as from_date from ({{ changes }}) as changes) as earliest
+    where earliest.from_date is not null
+{% endmacro %}
+
+{#
+  Spark pre-hook: drop the table's years from the earliest year of `changes` (a query with a from_date
+  column) on; the run writes them again. Nothing on DuckDB, or on a first build. A run that fails after
+  the drop is mended by the next one: the watermark is the table's own, so the dropped years' changes
+  are found again.
+#}
+{% macro drop_years_from(changes) %}
+    {{ return(adapter.dispatch('drop_years_from')(changes)) }}
+{% endmacro %}
+
+{% macro default__drop_years_from(changes) %}
+{% endmacro %}
+
+{% macro spark__drop_years_from(changes) %}
+    {% if execute and is_incremental() %}
+        {% set first_year = run_query('select year(min(from_date)) from (' ~ changes ~ ') as changes').columns[0].values()[0] %}
+        {% if first_year is not none %}
+            {% set dropped = [] %}
+            {% for partition in run_query('show partitions ' ~ this).columns[0].values() %}
+                {% set year = partition.split('=')[1] | int %}
+                {% if year >= first_year %}
+                    {% do dropped.append('partition (partition_year = ' ~ year ~ ')') %}
+                {% endif %}
+            {% endfor %}
+            {% if dropped %}
+                {% do run_query('alter table ' ~ this ~ ' drop if exists ' ~ dropped | join(', ')) %}
+            {% endif %}
+        {% endif %}
+    {% endif %}
+{% endmacro %}
 
 {# The model's high-water mark: the latest ingested_at it holds. #}
 {% macro incremental_watermark() %}
-    (select coalesce(max(ingested_at), '1900-01-01'::timestamp) from {{ this }})
+    (select coalesce(max(ingested_at), cast('1900-01-01' as timestamp)) from {{ this }})
 {% endmacro %}
 
 {# Per ticker, what the loads of prices after the watermark changed: changed_from, deleted_from (either may be null). #}
@@ -44,18 +119,39 @@
     group by pairs.pair_id
 {% endmacro %}
 
-{# Pre-hook: delete each partition's rows from its earliest deleted date on (the model recomputes them). #}
+{#
+  Pairs to recompute from their first session (from_date 1900-01-01): a pair of the seed the table does not
+  hold yet, or whose legs changed (the DuckDB pre-hook delete_pairs_not_in_seed dropped its rows). On Spark,
+  which keeps those rows until their years are rewritten, also any pair held with legs the seed no longer
+  has: all years are rewritten then.
+#}
+{% macro pairs_to_rebuild() %}
+    select pair_id, cast('1900-01-01' as date) as from_date from {{ ref('universe_pairs') }}
+    where pair_id not in (select distinct pair_id from {{ this }})
+    {% if target.type == 'spark' %}
+    union all
+    select kept.pair_id, cast('1900-01-01' as date)
+    from (select distinct pair_id, leader_ticker, laggard_ticker from {{ this }}) as kept
+    left join {{ ref('universe_pairs') }} as pairs
+        on pairs.pair_id = kept.pair_id
+        and pairs.leader_ticker = kept.leader_ticker
+        and pairs.laggard_ticker = kept.laggard_ticker
+    where pairs.pair_id is null
+    {% endif %}
+{% endmacro %}
+
+{# DuckDB pre-hook: delete each partition's rows from its earliest deleted date on (the model recomputes them). #}
 {% macro delete_from_deleted_dates(partition_column, deleted) %}
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type != 'spark' %}
     delete from {{ this }} as target
     using ({{ deleted }}) as deleted
     where target.{{ partition_column }} = deleted.{{ partition_column }} and target.date >= deleted.from_date
     {% endif %}
 {% endmacro %}
 
-{# Pre-hook of the pair models: delete the rows of pairs that left the seed or whose legs changed in it. #}
+{# DuckDB pre-hook of the pair models: delete the rows of pairs that left the seed or whose legs changed in it. #}
 {% macro delete_pairs_not_in_seed() %}
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type != 'spark' %}
     delete from {{ this }} as target
     where not exists (
         select 1 from {{ ref('universe_pairs') }} as pairs

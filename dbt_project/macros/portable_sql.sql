@@ -89,3 +89,18 @@
 {% macro spark__matches_fully(text, pattern) -%}
     regexp_like({{ text }}, concat('^(?:', {{ pattern }}, ')$'))
 {%- endmacro %}
+
+{# The product of `expression` over the window `window` (a window name or a parenthesised spec); null values are skipped, all null gives null. #}
+{% macro window_product(expression, window) %}
+    {{- return(adapter.dispatch('window_product')(expression, window)) -}}
+{% endmacro %}
+
+{% macro duckdb__window_product(expression, window) -%}
+    product({{ expression }}) over {{ window }}
+{%- endmacro %}
+
+{% macro spark__window_product(expression, window) -%}
+    case when count({{ expression }}) over {{ window }} > 0 then
+        aggregate(collect_list({{ expression }}) over {{ window }}, cast(1 as double), (product, factor) -> product * factor)
+    end
+{%- endmacro %}

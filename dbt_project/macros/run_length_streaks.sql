@@ -25,12 +25,12 @@
         select
             *,
             case when _holds then
-                (sum(_holds::int) over (partition by {{ partition_by }}, _run_id order by {{ order_by }} rows unbounded preceding))::integer
+                (sum(cast(_holds as integer)) over (partition by {{ partition_by }}, _run_id order by {{ order_by }} rows unbounded preceding))::integer
             else 0 end as streak_sessions,
             case when _holds then
                 min(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
             end as streak_start_date,
-            case when _holds then (sum(_holds::int) over (partition by {{ partition_by }}, _run_id))::integer end as run_length,
+            case when _holds then (sum(cast(_holds as integer)) over (partition by {{ partition_by }}, _run_id))::integer end as run_length,
             case when _holds then
                 max(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
             end as run_end_date
@@ -46,4 +46,40 @@
         end as longest_since_sessions
     from runs
 )
+{% endmacro %}
+
+{#
+  The changes a build of fct_relative_streaks recomputes from, per pair (pair_id, from_date): the earliest
+  session that arrived or changed since its last build, or whose price was deleted (see
+  macros/incremental_changes.sql), or the pair's first session for a pair to rebuild.
+#}
+{% macro streak_changes() %}
+    select pair_id, min(date) as from_date
+    from (
+        select pair_id, date from {{ ref('int_pair_sessions') }}
+        where ingested_at > {{ incremental_watermark() }}
+        union all
+        {{ pairs_of(deleted_tickers()) }}
+        union all
+        {{ pairs_to_rebuild() }}
+    ) as changed
+    group by pair_id
+{% endmacro %}
+
+{#
+  Per pair of `changes` (pair_id, from_date): the start of the streak in progress on the stored session just
+  before from_date, or from_date itself when there is none. Rows from that start on are recomputed: a later
+  session can lengthen or end that run, which changes run_length and run_end_date of its earlier rows.
+#}
+{% macro streak_run_starts(changes) %}
+    select
+        changes.pair_id,
+        coalesce(
+            {{ value_at_max('case when t.streak_sessions > 0 then t.streak_start_date end', 't.date') }},
+            changes.from_date
+        ) as from_date
+    from {{ changes }} as changes
+    left join {{ this }} as t
+        on t.pair_id = changes.pair_id and t.date < changes.from_date
+    group by changes.pair_id, changes.from_date
 {% endmacro %}

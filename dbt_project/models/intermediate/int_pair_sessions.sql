@@ -2,13 +2,13 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['pair_id', 'date'],
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook=[
             "{{ delete_pairs_not_in_seed() }}",
             "{{ delete_from_deleted_dates('pair_id', pairs_of(deleted_tickers())) }}",
-        ]
+            "{{ drop_years_from(pairs_of(changed_tickers()) ~ ' union all ' ~ pairs_to_rebuild()) }}",
+        ],
+        **incremental_by_key(['pair_id', 'date'])
     )
 }}
 {#
@@ -27,15 +27,18 @@ prices as (
 ),
 
 {% if is_incremental() %}
-recompute_from as (
+changes as (
     select pair_id, min(from_date) as from_date
     from (
         {{ pairs_of(changed_tickers()) }}
         union all
-        select pair_id, '1900-01-01'::date from pairs
-        where pair_id not in (select distinct pair_id from {{ this }})
-    )
+        {{ pairs_to_rebuild() }}
+    ) as changed
     group by pair_id
+),
+
+recompute_from as (
+    {{ recompute_from_dates('select * from changes', 'select pair_id from pairs', 'pair_id') }}
 ),
 
 base_dates as (
@@ -59,7 +62,7 @@ input_prices as (
 ),
 {% else %}
 recomputed_pairs as (
-    select pairs.*, null::date as from_date, null::date as input_from from pairs
+    select pairs.*, cast(null as date) as from_date, cast(null as date) as input_from from pairs
 ),
 
 input_prices as (
@@ -105,6 +108,8 @@ with_returns as (
     window by_session as (partition by pair_id order by date)
 )
 
-select pair_id, leader_ticker, laggard_ticker, date, leader_return_1d, laggard_return_1d, ingested_at
+select
+    pair_id, leader_ticker, laggard_ticker, date, leader_return_1d, laggard_return_1d, ingested_at
+    {{- partition_year_column() }}
 from with_returns
 where from_date is null or date >= from_date

@@ -2,10 +2,12 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['ticker', 'date'],
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ delete_from_deleted_dates('ticker', deleted_tickers()) }}"
+        pre_hook=[
+            "{{ delete_from_deleted_dates('ticker', deleted_tickers()) }}",
+            "{{ drop_years_from(changed_tickers()) }}",
+        ],
+        **incremental_by_key(['ticker', 'date'])
     )
 }}
 {#
@@ -56,7 +58,7 @@ located as (
 
 {% if is_incremental() %}
 recompute_from as (
-    {{ changed_tickers() }}
+    {{ recompute_from_dates(changed_tickers(), 'select distinct ticker from ' ~ ref('int_prices_return_basis'), 'ticker') }}
 ),
 
 window_start as (
@@ -118,5 +120,6 @@ select
         false
     ) as split_unrecorded,
     ingested_at
+    {{- partition_year_column() }}
 from steps
 where from_date is null or date >= from_date

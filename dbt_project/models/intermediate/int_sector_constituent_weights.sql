@@ -31,19 +31,30 @@ change_dates as (
 
 -- the membership vintage in force on each change date (none before the first vintage)
 points as (
-    select change_dates.weights_date, vintages.membership_date
-    from change_dates
-    asof inner join vintages on change_dates.weights_date >= vintages.membership_date
+    select weights_date, matched as membership_date
+    from {{ asof_match('change_dates', 'weights_date', 'vintages', 'membership_date') }} as vintage_in_force
+    where matched is not null
+),
+
+-- each member's latest market-cap date on or before each change date
+member_points as (
+    select points.weights_date, points.membership_date, membership.ticker, membership.sector
+    from points
+    inner join membership on membership.membership_date = points.membership_date
+),
+
+cap_dates as (
+    select * from {{ asof_match('member_points', 'weights_date', 'caps', 'as_of_date', ['ticker']) }} as latest_cap
 )
 
 select
     points.weights_date,
     points.membership_date,
-    membership.ticker,
-    coalesce(membership.sector, caps.sector) as sector,
+    points.ticker,
+    coalesce(points.sector, caps.sector) as sector,
     caps.market_cap,
     caps.as_of_date as market_cap_date
-from points
-inner join membership on membership.membership_date = points.membership_date
-asof left join caps on caps.ticker = membership.ticker and points.weights_date >= caps.as_of_date
-where coalesce(membership.sector, caps.sector) is not null
+from member_points as points
+left join cap_dates on cap_dates.ticker = points.ticker and cap_dates.weights_date = points.weights_date
+left join caps on caps.ticker = points.ticker and caps.as_of_date = cap_dates.matched
+where coalesce(points.sector, caps.sector) is not null

@@ -1,6 +1,6 @@
 -- Every ticker of the universe, plus any ticker that was loaded without being in it.
 with cohorts as (
-    select ticker, string_agg(cohort, ',' order by cohort) as cohorts
+    select ticker, {{ ordered_string_agg('cohort', "','", 'cohort') }} as cohorts
     from {{ ref('universe_cohort_members') }}
     group by ticker
 ),

@@ -126,7 +126,7 @@ peaks as (
         relative.universe,
         relative.as_of_date,
         max(earlier.forward_pe) as prior_peak_forward_pe,
-        arg_max(earlier.as_of_date, (earlier.forward_pe, earlier.as_of_date)) as prior_peak_date
+        {{ value_at_max('earlier.as_of_date', ['earlier.forward_pe', 'earlier.as_of_date']) }} as prior_peak_date
     from relative
     inner join relative as earlier
         on earlier.universe = relative.universe
@@ -151,7 +151,7 @@ years as (
         universe,
         year(as_of_date) as year,
         max(forward_pe) as high_forward_pe,
-        arg_max(as_of_date, (forward_pe, as_of_date)) as high_date
+        {{ value_at_max('as_of_date', ['forward_pe', 'as_of_date']) }} as high_date
     from relative
     group by universe, year(as_of_date)
 ),

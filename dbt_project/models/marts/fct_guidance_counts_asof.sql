@@ -54,8 +54,8 @@ lowest_since as (
         this.index_name,
         this.valid_from,
         this.fiscal_quarter,
-        arg_max(earlier.fiscal_quarter, earlier.quarter_number) as negative_lowest_since_quarter,
-        arg_max(earlier.negative_count, earlier.quarter_number) as negative_lowest_since_count,
+        {{ value_at_max('earlier.fiscal_quarter', 'earlier.quarter_number') }} as negative_lowest_since_quarter,
+        {{ value_at_max('earlier.negative_count', 'earlier.quarter_number') }} as negative_lowest_since_count,
         max(earlier.quarter_number) as since_number
     from known as this
     inner join known as earlier
@@ -71,7 +71,7 @@ tied as (
         this.index_name,
         this.valid_from,
         this.fiscal_quarter,
-        string_agg(earlier.fiscal_quarter, ',' order by earlier.quarter_number) as negative_tied_quarters
+        {{ ordered_string_agg('earlier.fiscal_quarter', "','", 'earlier.quarter_number') }} as negative_tied_quarters
     from known as this
     left join lowest_since using (index_name, valid_from, fiscal_quarter)
     inner join known as earlier

@@ -2,13 +2,13 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['pair_id', 'date'],
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook=[
             "{{ delete_pairs_not_in_seed() }}",
             "{{ delete_from_deleted_dates('pair_id', pairs_of(deleted_tickers())) }}",
-        ]
+            "{{ drop_years_from(streak_run_starts('(' ~ streak_changes() ~ ')')) }}",
+        ],
+        **incremental_by_key(['pair_id', 'date'])
     )
 }}
 {#
@@ -28,42 +28,30 @@ with pair_sessions as (
 ),
 
 {% if is_incremental() %}
-changed as (
-    select pair_id, date from pair_sessions
-    where ingested_at > {{ incremental_watermark() }}
-    union all
-    {{ pairs_of(deleted_tickers()) }}
-    union all
-    -- a pair new to the mart (or whose legs changed: the pre-hook dropped its rows): from its first session
-    select pair_id, '1900-01-01'::date from {{ ref('universe_pairs') }}
-    where pair_id not in (select distinct pair_id from {{ this }})
-),
-
-earliest_change as (
-    select pair_id, min(date) as changed_from from changed group by pair_id
+changes as (
+    {{ streak_changes() }}
 ),
 
 recompute_from as (
-    -- the start of the run the session before the change belongs to, if the leader was on a streak then
-    select
-        earliest_change.pair_id,
-        coalesce(
-            arg_max(case when t.streak_sessions > 0 then t.streak_start_date end, t.date),
-            earliest_change.changed_from
-        ) as from_date
-    from earliest_change
-    left join {{ this }} as t
-        on t.pair_id = earliest_change.pair_id and t.date < earliest_change.changed_from
-    group by earliest_change.pair_id, earliest_change.changed_from
+    -- per pair, the start of the run in progress just before its change (Spark: all pairs, from the first
+    -- of January of the earliest such start: see recompute_from_dates)
+    {{ recompute_from_dates(streak_run_starts('changes'), 'select pair_id from ' ~ ref('universe_pairs'), 'pair_id') }}
+),
+
+input_from as (
+    -- where each pair's computation starts: the start of the run in progress just before its recomputed
+    -- rows, so that their streaks count from it (on DuckDB, recompute_from itself)
+    {{ streak_run_starts('recompute_from') }}
 ),
 
 input as (
-    select pair_sessions.*
+    select pair_sessions.*, recompute_from.from_date as output_from
     from pair_sessions
+    inner join input_from using (pair_id)
     inner join recompute_from using (pair_id)
-    where pair_sessions.date >= recompute_from.from_date
+    where pair_sessions.date >= input_from.from_date
       -- the same bound for all pairs first: a cheap filter before the join
-      and pair_sessions.date >= (select min(from_date) from recompute_from)
+      and pair_sessions.date >= (select min(from_date) from input_from)
 ),
 
 streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }},
@@ -80,23 +68,27 @@ earlier_runs as (
     select
         t.pair_id,
         t.streak_sessions,
-        arg_max(t.run_end_date, t.date) as run_end_date,
-        arg_max(t.run_length, t.date) as run_length
+        {{ value_at_max('t.run_end_date', 't.date') }} as run_end_date,
+        {{ value_at_max('t.run_length', 't.date') }} as run_length
     from {{ this }} as t
     inner join looked_up using (pair_id, streak_sessions)
-    inner join recompute_from using (pair_id)
-    where t.date < recompute_from.from_date
+    inner join input_from using (pair_id)
+    where t.date < input_from.from_date
     group by t.pair_id, t.streak_sessions
 )
 {% else %}
 input as (
-    select * from pair_sessions
+    select *, cast(null as date) as output_from from pair_sessions
 ),
 
 streaks as {{ run_length_streaks('input', 'pair_id', 'date', 'leader_outperformed') }},
 
 earlier_runs as (
-    select null::string as pair_id, null::integer as streak_sessions, null::date as run_end_date, null::integer as run_length
+    select
+        cast(null as string) as pair_id,
+        cast(null as integer) as streak_sessions,
+        cast(null as date) as run_end_date,
+        cast(null as integer) as run_length
     where false
 )
 {% endif %}
@@ -121,6 +113,8 @@ select
     streaks.run_length,
     streaks.run_end_date,
     streaks.ingested_at
+    {{- partition_year_column('streaks.date') }}
 from streaks
 left join earlier_runs
     on earlier_runs.pair_id = streaks.pair_id and earlier_runs.streak_sessions = streaks.streak_sessions
+where streaks.output_from is null or streaks.date >= streaks.output_from

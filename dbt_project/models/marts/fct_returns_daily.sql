@@ -2,10 +2,12 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['ticker', 'date'],
-        incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ delete_from_deleted_dates('ticker', deleted_tickers()) }}"
+        pre_hook=[
+            "{{ delete_from_deleted_dates('ticker', deleted_tickers()) }}",
+            "{{ drop_years_from(changed_tickers()) }}",
+        ],
+        **incremental_by_key(['ticker', 'date'])
     )
 }}
 {#
@@ -26,7 +28,7 @@ with prices as (
 
 {% if is_incremental() %}
 recompute_from as (
-    {{ changed_tickers() }}
+    {{ recompute_from_dates(changed_tickers(), 'select distinct ticker from ' ~ ref('int_prices_return_basis'), 'ticker') }}
 ),
 
 input as (
@@ -39,19 +41,27 @@ input as (
 ),
 {% else %}
 input as (
-    select prices.*, null::date as from_date from prices
+    select prices.*, cast(null as date) as from_date from prices
 ),
 {% endif %}
 
--- the last row of each month and year: its close and adjusted close together (one may be null)
+-- the last row of each month and year: its close and adjusted close (either may be null there)
 month_closes as (
-    select ticker, date_trunc('month', date)::date as month_start, arg_max({'close': close, 'adj_close': adj_close}, date) as last_row
+    select
+        ticker,
+        cast(date_trunc('month', date) as date) as month_start,
+        {{ value_at_max('close', 'date') }} as close,
+        {{ value_at_max('adj_close', 'date') }} as adj_close
     from input
     group by all
 ),
 
 year_closes as (
-    select ticker, year(date) as year, arg_max({'close': close, 'adj_close': adj_close}, date) as last_row
+    select
+        ticker,
+        year(date) as year,
+        {{ value_at_max('close', 'date') }} as close,
+        {{ value_at_max('adj_close', 'date') }} as adj_close
     from input
     group by all
 ),
@@ -63,14 +73,14 @@ with_bases as (
         lag(input.adj_close, 1) over by_ticker as base_adj_1d,
         lag(input.close, 5) over by_ticker as base_close_5d,
         lag(input.adj_close, 5) over by_ticker as base_adj_5d,
-        month_closes.last_row.close as base_close_mtd,
-        month_closes.last_row.adj_close as base_adj_mtd,
-        year_closes.last_row.close as base_close_ytd,
-        year_closes.last_row.adj_close as base_adj_ytd
+        month_closes.close as base_close_mtd,
+        month_closes.adj_close as base_adj_mtd,
+        year_closes.close as base_close_ytd,
+        year_closes.adj_close as base_adj_ytd
     from input
     left join month_closes
         on month_closes.ticker = input.ticker
-        and month_closes.month_start = (date_trunc('month', input.date) - interval 1 month)::date
+        and month_closes.month_start = cast(date_trunc('month', input.date) - interval 1 month as date)
     left join year_closes
         on year_closes.ticker = input.ticker
         and year_closes.year = year(input.date) - 1
@@ -91,5 +101,6 @@ select
     {%- endfor %}
     source,
     ingested_at
+    {{- partition_year_column() }}
 from with_bases
 where from_date is null or date >= from_date

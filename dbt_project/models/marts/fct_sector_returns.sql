@@ -42,11 +42,16 @@ sessions as (
 ),
 
 -- Each session with the weights of the latest change date on or before the previous session.
+weights_dates as (
+    select distinct weights_date from weights
+),
+
 session_weights as (
-    select sessions.date, weights_dates.weights_date
+    select sessions.date, weights_in_force.matched as weights_date
     from sessions
-    asof inner join (select distinct weights_date from weights) as weights_dates
-        on sessions.previous_session >= weights_dates.weights_date
+    inner join {{ asof_match('sessions', 'previous_session', 'weights_dates', 'weights_date') }} as weights_in_force
+        on weights_in_force.previous_session = sessions.previous_session
+    where weights_in_force.matched is not null
 ),
 
 sector_totals as (
@@ -76,12 +81,12 @@ chained as (
     select
         daily.*,
         sessions.session_number,
-        product(1 + daily.return_1d) over last_5 - 1 as chain_5d,
+        {{ window_product('1 + daily.return_1d', 'last_5') }} - 1 as chain_5d,
         count(daily.return_1d) over last_5 as returns_5d,
         min(sessions.session_number) over last_5 as first_session_5d,
-        product(1 + daily.return_1d) over month_to_date - 1 as chain_mtd,
+        {{ window_product('1 + daily.return_1d', 'month_to_date') }} - 1 as chain_mtd,
         count(daily.return_1d) over month_to_date as returns_mtd,
-        product(1 + daily.return_1d) over year_to_date - 1 as chain_ytd,
+        {{ window_product('1 + daily.return_1d', 'year_to_date') }} - 1 as chain_ytd,
         count(daily.return_1d) over year_to_date as returns_ytd
     from daily
     inner join sessions using (date)
@@ -129,7 +134,7 @@ constituents_method as (
 
 methods as (
     select * from etf_method
-    union all by name
+    union all
     select * from constituents_method
 )
 
@@ -143,7 +148,7 @@ select
     return_mtd,
     return_ytd,
     case when return_1d is not null then
-        rank() over (partition by date, method, return_1d is null order by return_1d desc)
+        cast(rank() over (partition by date, method, return_1d is null order by return_1d desc) as bigint)
     end as rank_1d,
     members,
     sector_members,

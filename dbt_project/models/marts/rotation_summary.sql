@@ -8,7 +8,7 @@
 with sessions as (
     select
         date,
-        string_agg(distinct source, ',' order by source) as source,
+        {{ ordered_string_agg('distinct source', "','", 'source') }} as source,
         bool_and(source = 'demo') as is_demo,
         count(*)::integer as tickers_priced
     from {{ ref('fct_returns_daily') }}
@@ -163,7 +163,7 @@ headline_missing as (
     select
         sessions.date,
         count(*)::integer as tickers_missing,
-        string_agg(headline_tickers.ticker, ',' order by headline_tickers.role_order, headline_tickers.ticker) as missing_list
+        {{ ordered_string_agg('headline_tickers.ticker', "','", 'headline_tickers.role_order, headline_tickers.ticker') }} as missing_list
     from headline_tickers
     inner join ticker_ranges on ticker_ranges.ticker = headline_tickers.ticker
     inner join sessions on sessions.date > ticker_ranges.first_date
@@ -289,5 +289,10 @@ left join complement on complement.date = sessions.date
 left join sectors on sectors.date = sessions.date
 left join headline_missing on headline_missing.date = sessions.date
 left join ahead on ahead.date = sessions.date
-asof left join valuations on sessions.date >= valuations.as_of_date
-asof left join guidance on sessions.date >= guidance.valid_from
+-- the latest valuations and guidance known on each session
+left join {{ asof_match('sessions', 'date', 'valuations', 'as_of_date') }} as valuation_dates
+    on valuation_dates.date = sessions.date
+left join valuations on valuations.as_of_date = valuation_dates.matched
+left join {{ asof_match('sessions', 'date', 'guidance', 'valid_from') }} as guidance_dates
+    on guidance_dates.date = sessions.date
+left join guidance on guidance.valid_from = guidance_dates.matched
