@@ -83,3 +83,20 @@
         on t.pair_id = changes.pair_id and t.date < changes.from_date
     group by changes.pair_id, changes.from_date
 {% endmacro %}
+
+{#
+  Where each pair's computation starts, given the rows it recomputes from (recompute_from): on DuckDB those
+  rows' own start, which streak_run_starts already put at the start of a run. On Spark, where every pair is
+  recomputed from the first of January of a year, the start of the run in progress on that date.
+#}
+{% macro streak_input_from(recompute_from) %}
+    {{ return(adapter.dispatch('streak_input_from')(recompute_from)) }}
+{% endmacro %}
+
+{% macro default__streak_input_from(recompute_from) %}
+    select pair_id, from_date from {{ recompute_from }}
+{% endmacro %}
+
+{% macro spark__streak_input_from(recompute_from) %}
+    {{ streak_run_starts(recompute_from) }}
+{% endmacro %}

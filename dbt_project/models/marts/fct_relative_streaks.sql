@@ -40,8 +40,8 @@ recompute_from as (
 
 input_from as (
     -- where each pair's computation starts: the start of the run in progress just before its recomputed
-    -- rows, so that their streaks count from it (on DuckDB, recompute_from itself)
-    {{ streak_run_starts('recompute_from') }}
+    -- rows, so that their streaks count from it
+    {{ streak_input_from('recompute_from') }}
 ),
 
 input as (
