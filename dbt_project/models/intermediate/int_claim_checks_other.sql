@@ -80,7 +80,7 @@ session_windows as (
         sector_claims.claim_file,
         sector_claims.claim_id,
         sector_claims.date,
-        n || 'd' as window_name,
+        cast(n as string) || 'd' as window_name,
         n as window_sessions,
         base.date as base_date,
         base.price as base_price,
@@ -102,21 +102,21 @@ period_windows as (
         periods.window_name,
         max(ending.row_number) - max(base.row_number) as window_sessions,
         max(base.date) as base_date,
-        arg_max(base.price, base.date) as base_price,
+        {{ value_at_max('base.price', 'base.date') }} as base_price,
         max(ending.price) as end_price,
-        max(ending.price) / arg_max(base.price, base.date) - 1 as value
+        max(ending.price) / {{ value_at_max('base.price', 'base.date') }} - 1 as value
     from sector_claims
     inner join proxy_prices as ending on ending.ticker = sector_claims.proxy_ticker and ending.date = sector_claims.date
     cross join (values ('wtd'), ('mtd'), ('qtd'), ('ytd')) as periods(window_name)
     inner join proxy_prices as base
         on base.ticker = ending.ticker
         and base.date >= ending.date - interval 2 year
-        and base.date < case periods.window_name
+        and base.date < cast(case periods.window_name
             when 'wtd' then date_trunc('week', ending.date)
             when 'mtd' then date_trunc('month', ending.date)
             when 'qtd' then date_trunc('quarter', ending.date)
             else date_trunc('year', ending.date)
-        end
+        end as date)
     where sector_claims.method = 'etf'
     group by sector_claims.claim_file, sector_claims.claim_id, sector_claims.date, periods.window_name
 ),
@@ -152,9 +152,11 @@ sector_windows as (
         coalesce(mart_windows.value, closes.value) as value
     from mart_windows
     full join (
-        select * from session_windows
-        union all by name
-        select * from period_windows
+        {%- for windows in ['session_windows', 'period_windows'] %}
+        select claim_file, claim_id, date, window_name, window_sessions, base_date, base_price, end_price, value
+        from {{ windows }}
+        {{- '\n        union all' if not loop.last }}
+        {%- endfor %}
     ) as closes using (claim_file, claim_id, date, window_name)
     where coalesce(mart_windows.value, closes.value) is not null
 ),
@@ -182,27 +184,30 @@ sector_checks as (
             where offset_sessions = 0 and window_name <> window_spec
             and abs(window_sessions - stated_sessions) <= 2
         ) as holds_nearby_window,
-        string_agg(distinct window_name, ', ' order by window_name) filter (
-            where offset_sessions = 0 and window_name <> window_spec
-            and abs(window_sessions - stated_sessions) <= 2 and {{ holds_template.replace('VALUE', 'value') }}
-        ) as nearby_windows,
-        string_agg(strftime(date, '%Y-%m-%d'), ',' order by date) filter (
-            where window_name = window_spec and {{ holds_template.replace('VALUE', 'value') }}
-        ) as holds_on,
-        arg_min(window_name, (abs(value - stated), window_sessions, window_name)) filter (where offset_sessions = 0) as best_window,
+        {# a claim has one row per window and session: no window is listed twice -#}
+        {{ ordered_string_agg(
+            "case when offset_sessions = 0 and window_name <> window_spec and abs(window_sessions - stated_sessions) <= 2
+            and " ~ holds_template.replace('VALUE', 'value') ~ " then window_name end",
+            "', '", 'window_name') }} as nearby_windows,
+        {{ ordered_string_agg(
+            "case when window_name = window_spec and " ~ holds_template.replace('VALUE', 'value') ~ " then cast(date as string) end",
+            "','", 'date') }} as holds_on,
+        {# a window without a count of sessions (from the mart alone) comes after those with one, as DuckDB orders nulls in a row -#}
+        {{ value_at_min('window_name', ['abs(value - stated)', 'window_sessions is null', 'window_sessions', 'window_name']) }}
+            filter (where offset_sessions = 0) as best_window,
         min(abs(value - stated)) filter (where offset_sessions = 0) as best_distance,
-        to_json(list(struct_pack(
-            "table" := case when from_mart then 'marts.fct_sector_returns' else 'marts.fct_returns_daily' end,
-            sector := sector,
-            method := method,
-            ticker := case when not from_mart then proxy_ticker end,
-            date := date,
-            "window" := window_name,
-            base_date := base_date,
-            base_close := base_price,
-            close := end_price,
-            "return" := value
-        ) order by date) filter (where window_name = window_spec))::string as evidence
+        {{ json_text(ordered_list(record({
+            'table': "case when from_mart then 'marts.fct_sector_returns' else 'marts.fct_returns_daily' end",
+            'sector': 'sector',
+            'method': 'method',
+            'ticker': 'case when not from_mart then proxy_ticker end',
+            'date': 'date',
+            'window': 'window_name',
+            'base_date': 'base_date',
+            'base_close': 'base_price',
+            'close': 'end_price',
+            'return': 'value'
+        }), 'date', where='window_name = window_spec')) }} as evidence
     from sector_values
     left join stated_window_length using (claim_file, claim_id)
     group by claim_file, claim_id
@@ -225,19 +230,21 @@ spread_checks as (
         max(spread_1d) filter (where offset_sessions = 0) as computed_value,
         bool_or({{ holds_template.replace('VALUE', 'spread_1d') }}) filter (where offset_sessions = 0) as holds_today,
         bool_or({{ holds_template.replace('VALUE', 'spread_1d') }}) as holds_around,
-        string_agg(strftime(date, '%Y-%m-%d'), ',' order by date) filter (where {{ holds_template.replace('VALUE', 'spread_1d') }}) as holds_on,
+        {{ ordered_string_agg(
+            "case when " ~ holds_template.replace('VALUE', 'spread_1d') ~ " then cast(date as string) end",
+            "','", 'date') }} as holds_on,
         max(top_sector || ' ' || round(top_return_1d * 100, 2) || ' %, ' || bottom_sector || ' '
             || round(bottom_return_1d * 100, 2) || ' %') filter (where offset_sessions = 0) as extremes,
-        to_json(list(struct_pack(
-            "table" := 'marts.fct_sector_dispersion',
-            method := 'etf',
-            date := date,
-            top_sector := top_sector,
-            top_return_1d := top_return_1d,
-            bottom_sector := bottom_sector,
-            bottom_return_1d := bottom_return_1d,
-            spread_1d := spread_1d
-        ) order by date))::string as evidence
+        {{ json_text(ordered_list(record({
+            'table': "'marts.fct_sector_dispersion'",
+            'method': "'etf'",
+            'date': 'date',
+            'top_sector': 'top_sector',
+            'top_return_1d': 'top_return_1d',
+            'bottom_sector': 'bottom_sector',
+            'bottom_return_1d': 'bottom_return_1d',
+            'spread_1d': 'spread_1d'
+        }), 'date')) }} as evidence
     from spread_values
     group by claim_file, claim_id
 ),
@@ -282,17 +289,17 @@ pe_checks as (
         bool_or({{ holds_template.replace('VALUE', 'pe_values.forward_pe') }}) filter (
             where pe_values.as_of_date between pe_values.around_from and pe_values.around_to
         ) as holds_around,
-        string_agg(strftime(pe_values.as_of_date, '%Y-%m-%d'), ',' order by pe_values.as_of_date) filter (
-            where pe_values.as_of_date between pe_values.around_from and pe_values.around_to
-            and {{ holds_template.replace('VALUE', 'pe_values.forward_pe') }}
-        ) as holds_on,
-        list(struct_pack(
-            "table" := 'marts.fct_forward_pe',
-            universe := pe_values.universe,
-            as_of_date := pe_values.as_of_date,
-            basis := pe_values.basis,
-            forward_pe := pe_values.forward_pe
-        ) order by pe_values.as_of_date) as rows
+        {{ ordered_string_agg(
+            "case when pe_values.as_of_date between pe_values.around_from and pe_values.around_to
+            and " ~ holds_template.replace('VALUE', 'pe_values.forward_pe') ~ " then cast(pe_values.as_of_date as string) end",
+            "','", 'pe_values.as_of_date') }} as holds_on,
+        {{ ordered_list(record({
+            'table': "'marts.fct_forward_pe'",
+            'universe': 'pe_values.universe',
+            'as_of_date': 'pe_values.as_of_date',
+            'basis': 'pe_values.basis',
+            'forward_pe': 'pe_values.forward_pe'
+        }), 'pe_values.as_of_date') }} as rows
     from pe_values
     group by pe_values.claim_file, pe_values.claim_id
 ),
@@ -343,17 +350,17 @@ guidance_checks as (
         max(valid_from) filter (where offset_sessions = 0) as known_since,
         bool_or(holds) filter (where offset_sessions = 0) as holds_today,
         bool_or(holds) as holds_around,
-        string_agg(strftime(date, '%Y-%m-%d'), ',' order by date) filter (where holds) as holds_on,
-        to_json(list_sort(list(distinct struct_pack(
-            "table" := 'marts.fct_guidance_counts_asof',
-            index_name := index_name,
-            fiscal_quarter := fiscal_quarter,
-            valid_from := valid_from,
-            available_date := available_date,
-            negative_count := negative_count,
-            total_count := total_count,
-            negative_lowest_since_quarter := negative_lowest_since_quarter
-        ))))::string as evidence
+        {{ ordered_string_agg('case when holds then cast(date as string) end', "','", 'date') }} as holds_on,
+        {{ json_text(sorted_distinct_list(record({
+            'table': "'marts.fct_guidance_counts_asof'",
+            'index_name': 'index_name',
+            'fiscal_quarter': 'fiscal_quarter',
+            'valid_from': 'valid_from',
+            'available_date': 'available_date',
+            'negative_count': 'negative_count',
+            'total_count': 'total_count',
+            'negative_lowest_since_quarter': 'negative_lowest_since_quarter'
+        }))) }} as evidence
     from guidance_values
     group by claim_file, claim_id
 ),
@@ -493,7 +500,7 @@ select
                 || case when matches_high then ' (matches)' else ' (does not match)' end
             else '' end
         else
-            index_name || ' ' || fiscal_quarter || ': ' || computed_value::integer || ' negative of '
+            index_name || ' ' || fiscal_quarter || ': ' || cast(round(computed_value) as integer) || ' negative of '
             || computed_total || ' as known on ' || computed_on || ' (since ' || known_since || ')'
             || case when computed_lowest_since is not null
                 then ', lowest since ' || computed_lowest_since else '' end
@@ -509,13 +516,14 @@ select
     case kind
         when 'sector_return' then sector_evidence
         when 'sector_spread' then spread_evidence
-        when 'forward_pe' then to_json(
-            coalesce(pe_rows, [])
-            || case when high_forward_pe is not null then [struct_pack(
-                "table" := 'marts.fct_forward_pe_yearly', universe := universe, as_of_date := high_date,
-                basis := 'high of ' || matches_high_of, forward_pe := high_forward_pe
-            )] else [] end
-        )::string
+        when 'forward_pe' then {{ json_text(concat_lists(
+            'coalesce(pe_rows, ' ~ list_of([]) ~ ')',
+            'case when high_forward_pe is not null then ' ~ list_of([record({
+                'table': "'marts.fct_forward_pe_yearly'", 'universe': 'universe', 'as_of_date': 'high_date',
+                'basis': "'high of ' || matches_high_of", 'forward_pe': 'high_forward_pe'
+            })]) ~ ' else ' ~ list_of([]) ~ ' end'
+        )) }}
+
         else guidance_evidence
     end as evidence
 from decided

@@ -37,8 +37,8 @@ with claims as (
         coalesce(tolerance, case when kind = 'streak' then 0 else 0.001 end) as tolerance,
         longest_since,
         -- <N>d windows as a number of sessions; wtd/mtd/qtd/ytd keep their name
-        case when regexp_full_match(lower(trim(window_spec)), '[0-9]+d')
-            then nullif(cast(rtrim(lower(trim(window_spec)), 'd') as integer), 0) end as window_n,
+        case when {{ matches_fully('lower(trim(window_spec))', "'[0-9]+d'") }}
+            then nullif(cast(replace(lower(trim(window_spec)), 'd', '') as integer), 0) end as window_n,
         coalesce(
             (select max(sessions.date) from {{ ref('nyse_sessions') }} as sessions where sessions.date <= stg_claims.as_of),
             as_of
@@ -52,7 +52,7 @@ labelled as (
         *,
         case
             when kind = 'streak' then 'streak'
-            when window_n is not null then window_n || 'd'
+            when window_n is not null then cast(window_n as string) || 'd'
             when window_spec in ('{{ periods | join("', '") }}') then window_spec
         end as stated_window
     from claims
@@ -122,14 +122,19 @@ return_look_around as (
 ),
 
 return_windows as (
-    select claim_file, claim_id, n || 'd' as window_label, n as window_n
-    from labelled
-    cross join unnest(range(1, greatest({{ max_best_window }}, coalesce(window_n, 0)) + {{ neighbour_windows }} + 1)) as windows(n)
-    where kind in ('return', 'relative_return')
+    select claim_file, claim_id, cast(n as string) || 'd' as window_label, n as window_n
+    from (
+        select
+            claim_file,
+            claim_id,
+            {{ each_integer(1, 'greatest(' ~ max_best_window ~ ', coalesce(window_n, 0)) + ' ~ neighbour_windows) }} as n
+        from labelled
+        where kind in ('return', 'relative_return')
+    ) as windows
     union all
     select claim_file, claim_id, period, null
     from labelled
-    cross join unnest(['{{ periods | join("', '") }}']) as periods(period)
+    cross join (values {% for period in periods %}('{{ period }}'){{ ', ' if not loop.last }}{% endfor %}) as periods(period)
     where kind in ('return', 'relative_return')
 ),
 
@@ -195,20 +200,23 @@ return_reasons as (
         case
             when labelled.stated_window is null then 'the window ' || coalesce(labelled.window_spec, '(none)') || ' is not understood'
             when count(*) filter (where priced.leg is null) > 0 then
-                'no prices of ' || string_agg(distinct legs.ticker, ' and ' order by legs.ticker) filter (where priced.leg is null)
-                || ' on ' || strftime(labelled.computed_on, '%Y-%m-%d')
+                'no prices of ' || {{ distinct_string_agg('case when priced.leg is null then legs.ticker end', "' and '") }}
+                || ' on ' || cast(labelled.computed_on as string)
             when count(*) filter (where leg_returns.base_rn is null) > 0 then
-                'not enough prices of ' || string_agg(distinct legs.ticker, ' and ' order by legs.ticker) filter (where leg_returns.base_rn is null)
-                || ' before ' || strftime(labelled.computed_on, '%Y-%m-%d') || ' for the window ' || labelled.stated_window
+                'not enough prices of ' || {{ distinct_string_agg('case when leg_returns.base_rn is null then legs.ticker end', "' and '") }}
+
+                || ' before ' || cast(labelled.computed_on as string) || ' for the window ' || labelled.stated_window
         end as reason,
-        to_json(list({
-            'table': 'marts.fct_returns_daily', 'ticker': legs.ticker, 'date': strftime(leg_returns.base_date, '%Y-%m-%d'),
-            'close': leg_returns.base_close, 'adj_close': leg_returns.base_adj_close
-        } order by legs.leg) filter (where leg_returns.base_rn is not null)
-        || list({
-            'table': 'marts.fct_returns_daily', 'ticker': legs.ticker, 'date': strftime(leg_returns.date, '%Y-%m-%d'),
-            'close': leg_returns.end_close, 'adj_close': leg_returns.end_adj_close
-        } order by legs.leg) filter (where leg_returns.end_rn is not null))::string as evidence
+        {{ json_text(concat_lists(
+            ordered_list(record({
+                'table': "'marts.fct_returns_daily'", 'ticker': 'legs.ticker', 'date': 'cast(leg_returns.base_date as string)',
+                'close': 'leg_returns.base_close', 'adj_close': 'leg_returns.base_adj_close'
+            }), 'legs.leg', where='leg_returns.base_rn is not null'),
+            ordered_list(record({
+                'table': "'marts.fct_returns_daily'", 'ticker': 'legs.ticker', 'date': 'cast(leg_returns.date as string)',
+                'close': 'leg_returns.end_close', 'adj_close': 'leg_returns.end_adj_close'
+            }), 'legs.leg', where='leg_returns.end_rn is not null')
+        )) }} as evidence
     from labelled
     inner join legs using (claim_file, claim_id)
     left join leg_rows as priced
@@ -264,18 +272,18 @@ cohort_reasons as (
                 'marts.fct_cohort_returns has the 1d (equal weight) and ytd (equal and cap weight) returns only, not '
                 || coalesce(cohort_claims.window_spec, '(no window)') || ' ' || cohort_claims.weighting || ' weight'
             when anchor.cohort is null then
-                'no returns of the cohort ' || coalesce(cohort_claims.cohort, '(none)') || ' on ' || strftime(cohort_claims.computed_on, '%Y-%m-%d')
+                'no returns of the cohort ' || coalesce(cohort_claims.cohort, '(none)') || ' on ' || cast(cohort_claims.computed_on as string)
             when (case cohort_claims.stated_window when '1d' then anchor.return_1d_equal_weight
                   else (case cohort_claims.weighting when 'cap' then anchor.return_ytd_cap_weight else anchor.return_ytd_equal_weight end) end) is null then
                 'no ' || cohort_claims.weighting || '-weight ' || cohort_claims.stated_window || ' return of the cohort ' || cohort_claims.cohort
-                || ' on ' || strftime(cohort_claims.computed_on, '%Y-%m-%d')
+                || ' on ' || cast(cohort_claims.computed_on as string)
         end as reason,
-        case when anchor.cohort is not null then to_json([{
-            'table': 'marts.fct_cohort_returns', 'cohort': anchor.cohort, 'date': strftime(anchor.date, '%Y-%m-%d'),
-            'members': anchor.members, 'members_with_ytd': anchor.members_with_ytd,
-            'return_1d_equal_weight': anchor.return_1d_equal_weight, 'return_ytd_equal_weight': anchor.return_ytd_equal_weight,
-            'return_ytd_cap_weight': anchor.return_ytd_cap_weight, 'members_with_cap_weight': anchor.members_with_cap_weight
-        }])::string end as evidence
+        case when anchor.cohort is not null then {{ json_text(list_of([record({
+            'table': "'marts.fct_cohort_returns'", 'cohort': 'anchor.cohort', 'date': 'cast(anchor.date as string)',
+            'members': 'anchor.members', 'members_with_ytd': 'anchor.members_with_ytd',
+            'return_1d_equal_weight': 'anchor.return_1d_equal_weight', 'return_ytd_equal_weight': 'anchor.return_ytd_equal_weight',
+            'return_ytd_cap_weight': 'anchor.return_ytd_cap_weight', 'members_with_cap_weight': 'anchor.members_with_cap_weight'
+        })])) }} end as evidence
     from cohort_claims
     left join cohort_look_around as anchor
         on anchor.claim_file = cohort_claims.claim_file and anchor.claim_id = cohort_claims.claim_id and anchor.session_offset = 0
@@ -286,7 +294,8 @@ streak_claims as (
     select
         *,
         case
-            when regexp_full_match(longest_since, '[0-9]{4}') then 'year'
+            when {{ matches_fully('longest_since', "'[0-9]{4}'") }} then 'year'
+
             when try_cast(longest_since as date) is not null then 'date'
         end as longest_since_type
     from labelled where kind = 'streak'
@@ -370,6 +379,24 @@ shortest_streaks as (
     group by claim_file, claim_id
 ),
 
+-- the rows of the run in progress on the claim's session (that session's row alone when there is none)
+streak_evidence as (
+    select
+        anchor.claim_file,
+        anchor.claim_id,
+        {{ json_text(ordered_list(record({
+            'table': "'marts.fct_relative_streaks'", 'pair_id': 'run.pair_id', 'date': 'cast(run.date as string)',
+            'leader_return_1d': 'run.leader_return_1d', 'laggard_return_1d': 'run.laggard_return_1d',
+            'streak_sessions': 'run.streak_sessions', 'longest_since_date': 'cast(run.longest_since_date as string)',
+            'longest_since_sessions': 'run.longest_since_sessions'
+        }), 'run.date')) }} as evidence
+    from streak_look_around as anchor
+    inner join pair_streaks as run
+        on run.pair_id = anchor.pair_id and run.date between coalesce(anchor.streak_start_date, anchor.date) and anchor.date
+    where anchor.session_offset = 0
+    group by anchor.claim_file, anchor.claim_id
+),
+
 streak_reasons as (
     select
         streak_claims.claim_file,
@@ -378,34 +405,34 @@ streak_reasons as (
             when streak_claims.longest_since is not null and streak_claims.longest_since_type is null then
                 'longest_since ' || streak_claims.longest_since || ' is neither a year (YYYY) nor a date (YYYY-MM-DD)'
             when anchor.pair_id is null then
-                'no streak of the pair ' || coalesce(streak_claims.pair_id, '(none)') || ' on ' || strftime(streak_claims.computed_on, '%Y-%m-%d')
+                'no streak of the pair ' || coalesce(streak_claims.pair_id, '(none)') || ' on ' || cast(streak_claims.computed_on as string)
         end as reason,
         anchor.streak_sessions,
         anchor.longest_since_date,
         anchor.longest_since_sessions,
-        -- the rows of the run in progress on the claim's session (that session's row alone when there is none)
-        (
-            select to_json(list({
-                'table': 'marts.fct_relative_streaks', 'pair_id': run.pair_id, 'date': strftime(run.date, '%Y-%m-%d'),
-                'leader_return_1d': run.leader_return_1d, 'laggard_return_1d': run.laggard_return_1d,
-                'streak_sessions': run.streak_sessions, 'longest_since_date': strftime(run.longest_since_date, '%Y-%m-%d'),
-                'longest_since_sessions': run.longest_since_sessions
-            } order by run.date))::string
-            from pair_streaks as run
-            where run.pair_id = anchor.pair_id and run.date between coalesce(anchor.streak_start_date, anchor.date) and anchor.date
-        ) as evidence
+        streak_evidence.evidence
     from streak_claims
     left join streak_look_around as anchor
         on anchor.claim_file = streak_claims.claim_file and anchor.claim_id = streak_claims.claim_id and anchor.session_offset = 0
+    left join streak_evidence
+        on streak_evidence.claim_file = streak_claims.claim_file and streak_evidence.claim_id = streak_claims.claim_id
 ),
 
 -- One verdict stage for every kind -----------------------------------------------------------------
+{#- The closest window: the least distance from the stated figure; among equals the stated window, then the
+    shortest <N>d window, then a period window by name. -#}
+{% set best_window_order = [
+    'judged.distance', 'judged.window_label <> labelled.stated_window',
+    'judged.window_n is null', 'judged.window_n', 'judged.window_label'
+] %}
+{% set best_window_candidate %}judged.session_offset = 0 and judged.value is not null and labelled.kind <> 'streak'
+            and (judged.window_n is null or judged.window_n <= {{ max_best_window }}){% endset %}
 candidate_values as (
-    select * from return_values
-    union all by name
-    select * from cohort_values
-    union all by name
-    select * from streak_values
+    {%- for values in ['return_values', 'cohort_values', 'streak_values'] %}
+    select claim_file, claim_id, date, session_offset, window_label, window_n, value, also_holds, sessions_spanned
+    from {{ values }}
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 judged as (
@@ -423,21 +450,17 @@ summary as (
         labelled.claim_id,
         any_value(judged.value) filter (where judged.session_offset = 0 and judged.window_label = labelled.stated_window) as computed_value,
         coalesce(bool_or(judged.holds) filter (where judged.session_offset = 0 and judged.window_label = labelled.stated_window), false) as holds_on_as_of,
-        string_agg(strftime(judged.date, '%Y-%m-%d'), ',' order by judged.date)
-            filter (where judged.window_label = labelled.stated_window and judged.holds) as holds_on,
+        {{ ordered_string_agg(
+            'case when judged.window_label = labelled.stated_window and judged.holds then cast(judged.date as string) end',
+            "','", 'judged.date') }} as holds_on,
         -- neighbouring windows: up to {{ neighbour_windows }} sessions longer or shorter than the stated one
-        string_agg(judged.window_label, ', ' order by judged.window_n) filter (
-            where judged.session_offset = 0 and judged.holds and judged.window_label <> labelled.stated_window
-            and judged.window_n between stated.sessions_spanned - {{ neighbour_windows }} and stated.sessions_spanned + {{ neighbour_windows }}
-        ) as holds_for_windows,
-        first(judged.window_label order by judged.distance, judged.window_label = labelled.stated_window desc, judged.window_n nulls last) filter (
-            where judged.session_offset = 0 and judged.value is not null and labelled.kind <> 'streak'
-            and (judged.window_n is null or judged.window_n <= {{ max_best_window }})
-        ) as best_window,
-        first(judged.value order by judged.distance, judged.window_label = labelled.stated_window desc, judged.window_n nulls last) filter (
-            where judged.session_offset = 0 and judged.value is not null and labelled.kind <> 'streak'
-            and (judged.window_n is null or judged.window_n <= {{ max_best_window }})
-        ) as best_value
+        {{ ordered_string_agg(
+            'case when judged.session_offset = 0 and judged.holds and judged.window_label <> labelled.stated_window
+            and judged.window_n between stated.sessions_spanned - ' ~ neighbour_windows ~ ' and stated.sessions_spanned + ' ~ neighbour_windows ~ '
+            then judged.window_label end',
+            "', '", 'judged.window_n') }} as holds_for_windows,
+        {{ value_at_min('judged.window_label', best_window_order) }} filter (where {{ best_window_candidate }}) as best_window,
+        {{ value_at_min('judged.value', best_window_order) }} filter (where {{ best_window_candidate }}) as best_value
     from labelled
     left join judged using (claim_file, claim_id)
     left join return_values as stated
@@ -484,30 +507,36 @@ select
     computed_value,
     verdict,
     case
-        when verdict = 'uncheckable' then coalesce(reason, 'no value on ' || strftime(computed_on, '%Y-%m-%d'))
+        when verdict = 'uncheckable' then coalesce(reason, 'no value on ' || cast(computed_on as string))
         when kind = 'streak' then
-            printf('%d sessions on %s', computed_value::integer, strftime(computed_on, '%Y-%m-%d'))
+            {{ format_text("'%d sessions on %s'", ['cast(round(computed_value) as integer)', 'cast(computed_on as string)']) }}
             || case
                 when computed_value = 0 then ''
                 when longest_since_date is null then ', the longest in the data'
-                else printf(', longest since the %d-session run that ended %s', longest_since_sessions, strftime(longest_since_date, '%Y-%m-%d'))
+                else {{ format_text("', longest since the %d-session run that ended %s'",
+                    ['longest_since_sessions', 'cast(longest_since_date as string)']) }}
             end
-            || printf('; stated %s %d', comparison, stated_value::integer)
+            || {{ format_text("'; stated %s %d'", ['comparison', 'cast(round(stated_value) as integer)']) }}
             || coalesce(', longest since ' || longest_since, '')
-            || coalesce('; holds on ' || holds_on, '; holds on no session within ' || {{ look_around }} || ' of it')
-            || coalesce(printf('; a streak of %d would be the longest since %s', shortest_streak_for_longest_since, longest_since), '')
+            || coalesce('; holds on ' || holds_on, '; holds on no session within {{ look_around }} of it')
+            || case when shortest_streak_for_longest_since is not null then {{ format_text(
+                "'; a streak of %d would be the longest since %s'", ['shortest_streak_for_longest_since', 'longest_since']) }}
+                else '' end
         else
             case kind
                 when 'return' then ticker
                 when 'relative_return' then leader || ' minus ' || laggard
                 else cohort || ' (' || weighting || ' weight)'
             end
-            || printf(' %s: %+.2f%% on %s; stated %s %+.2f%%', stated_window, computed_value * 100, strftime(computed_on, '%Y-%m-%d'), comparison, stated_value * 100)
-            || case when comparison = '=' then printf(' (tolerance %.2f pp)', tolerance * 100) else '' end
+            || {{ format_text("' %s: %+.2f%% on %s; stated %s %+.2f%%'",
+                ['stated_window', 'computed_value * 100', 'cast(computed_on as string)', 'comparison', 'stated_value * 100']) }}
+            || case when comparison = '=' then {{ format_text("' (tolerance %.2f pp)'", ['tolerance * 100']) }} else '' end
             || coalesce('; holds on ' || holds_on, '')
             || coalesce('; holds for ' || holds_for_windows, '')
-            || coalesce(printf('; closest window %s (%+.2f%%)', best_window, best_value * 100), '')
+            || case when best_window is not null then {{ format_text("'; closest window %s (%+.2f%%)'", ['best_window', 'best_value * 100']) }}
+                else '' end
     end as explanation,
+
     holds_on,
     best_window,
     shortest_streak_for_longest_since,

@@ -1,8 +1,14 @@
 -- The verdict of every claim of every claims file: the int_claim_checks_* models, with the claim's source and text.
+{% set check_columns = [
+    'claim_file', 'claim_id', 'kind', 'as_of', 'computed_on', 'stated_value', 'computed_value', 'verdict',
+    'explanation', 'holds_on', 'best_window', 'shortest_streak_for_longest_since', 'evidence'
+] %}
 with checks as (
-    select * from {{ ref('int_claim_checks_prices') }}
-    union all by name
-    select * from {{ ref('int_claim_checks_other') }}
+    {%- for model in ['int_claim_checks_prices', 'int_claim_checks_other'] %}
+    select {{ check_columns | join(', ') }}
+    from {{ ref(model) }}
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
 )
 
 select
