@@ -80,12 +80,13 @@ leg_ranges as (
     from legs
 ),
 
+-- No subquery filter here: the join below picks each leg's rows (on Spark, subquery filters pushed into the
+-- rows of a unit test's fixture made the query fail).
 prices as (
     select ticker, date, close, adj_close
     from {{ ref('fct_returns_daily') }}
-    where ticker in (select ticker from leg_ranges)
-      and date between (select min(range_start) from leg_ranges) and (select max(range_end) from leg_ranges)
 ),
+
 
 leg_rows as (
     select
