@@ -1,7 +1,8 @@
 {#
   Lists, records and their JSON text, spelled for each engine (see portable_sql.sql for the scalar
-  constructs). The claim checks keep their evidence as JSON text built from these, and that text is the
-  same on both engines: keys in the order given, null fields written as null, lists in a stated order.
+  constructs). The claim checks keep their evidence as JSON text built from these, and that text parses to
+  the same value on both engines: keys in the order given, null fields written as null, lists in a stated
+  order. Only numbers may be spelled differently (Spark writes 9.7E-4 where DuckDB writes 0.00097).
 #}
 
 {# A record with named fields, in the order given: `fields` maps each name to a SQL expression. #}
@@ -51,12 +52,7 @@
     concat({{ first }}, {{ second }})
 {%- endmacro %}
 
-{#
-  Aggregate: the values of `expression` of the rows where `where` holds (all rows without it), as a list in
-  the order of `order_by` (one expression or a list, ascending, never null); null when no row is taken, as
-  DuckDB's list. Null values are kept. Spark's collect_list has no order and skips nulls: each value is
-  collected inside a record with its ordering, sorted, and taken out again.
-#}
+{# Aggregate: `expression` of the rows where `where` holds, as a list ordered by `order_by` (ascending, never null); null when no row. #}
 {% macro ordered_list(expression, order_by, where=none) %}
     {{- return(adapter.dispatch('ordered_list')(expression, order_by, where)) -}}
 {% endmacro %}
@@ -66,6 +62,7 @@
     {%- if where %} filter (where {{ where }}){% endif %}
 {%- endmacro %}
 
+{#- collect_list has no order and skips nulls: each value is collected in a record with its ordering, sorted, taken out -#}
 {% macro spark__ordered_list(expression, order_by, where) -%}
     {%- set filter_clause = ' filter (where ' ~ where ~ ')' if where else '' -%}
     case when count(*){{ filter_clause }} > 0 then transform(
@@ -74,10 +71,7 @@
     ) end
 {%- endmacro %}
 
-{#
-  Aggregate: the distinct values of `expression` as a list sorted ascending (records: field by field).
-  Null when no row, as DuckDB's list.
-#}
+{# Aggregate: the distinct values of `expression` as a list sorted ascending (records field by field); null when no row. #}
 {% macro sorted_distinct_list(expression) %}
     {{- return(adapter.dispatch('sorted_distinct_list')(expression)) -}}
 {% endmacro %}
@@ -116,10 +110,7 @@
     explode(sequence({{ start }}, {{ stop }}))
 {%- endmacro %}
 
-{#
-  Aggregate: the distinct non-null values of `expression`, sorted, joined by `separator`; null when there is none.
-  (Spark cannot plan two listagg(distinct ...) of different expressions in one query: a set is collected instead.)
-#}
+{# Aggregate: the distinct non-null values of `expression`, sorted, joined by `separator`; null when there is none. #}
 {% macro distinct_string_agg(expression, separator) %}
     {{- return(adapter.dispatch('distinct_string_agg')(expression, separator)) -}}
 {% endmacro %}
@@ -128,6 +119,7 @@
     string_agg(distinct {{ expression }}, {{ separator }} order by {{ expression }})
 {%- endmacro %}
 
+{#- Spark fails on two listagg(distinct ...) of different expressions in one query: a set is collected instead -#}
 {% macro spark__distinct_string_agg(expression, separator) -%}
     case when count({{ expression }}) > 0 then array_join(array_sort(collect_set({{ expression }})), {{ separator }}) end
 {%- endmacro %}

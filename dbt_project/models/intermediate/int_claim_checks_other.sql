@@ -523,7 +523,6 @@ select
                 'basis': "'high of ' || matches_high_of", 'forward_pe': 'high_forward_pe'
             })]) ~ ' else ' ~ list_of([]) ~ ' end'
         )) }}
-
         else guidance_evidence
     end as evidence
 from decided

@@ -87,7 +87,6 @@ prices as (
     from {{ ref('fct_returns_daily') }}
 ),
 
-
 leg_rows as (
     select
         leg_ranges.claim_file,
@@ -205,7 +204,6 @@ return_reasons as (
                 || ' on ' || cast(labelled.computed_on as string)
             when count(*) filter (where leg_returns.base_rn is null) > 0 then
                 'not enough prices of ' || {{ distinct_string_agg('case when leg_returns.base_rn is null then legs.ticker end', "' and '") }}
-
                 || ' before ' || cast(labelled.computed_on as string) || ' for the window ' || labelled.stated_window
         end as reason,
         {{ json_text(concat_lists(
@@ -296,7 +294,6 @@ streak_claims as (
         *,
         case
             when {{ matches_fully('longest_since', "'[0-9]{4}'") }} then 'year'
-
             when try_cast(longest_since as date) is not null then 'date'
         end as longest_since_type
     from labelled where kind = 'streak'
@@ -537,7 +534,6 @@ select
             || case when best_window is not null then {{ format_text("'; closest window %s (%+.2f%%)'", ['best_window', 'best_value * 100']) }}
                 else '' end
     end as explanation,
-
     holds_on,
     best_window,
     shortest_streak_for_longest_since,
