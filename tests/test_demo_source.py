@@ -96,6 +96,15 @@ def test_end_date_is_configurable(universe):
     assert (short.groupby("ticker")["date"].max() == date(2016, 1, 8)).all()
 
 
+def test_a_later_end_date_only_appends_sessions(universe, frame):
+    """A one-session refresh of the demo changes no stored price: the market ending a session earlier is the
+    full one without its last session (closes and adjusted closes alike)."""
+    shorter = DemoSource(universe, end_date=date(2026, 11, 19)).fetch()[0].frame
+    assert shorter["date"].max() == date(2026, 11, 19)
+    full = frame[frame["date"] <= date(2026, 11, 19)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shorter.drop(columns="row"), full.drop(columns="row"))
+
+
 # --- calendar ----------------------------------------------------------------------------------
 
 
