@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.spark
 ROTATION = str(Path(sys.executable).parent / "rotation")
 SESSION_BEFORE_THE_END = "2026-11-19"
 RELATIVE_TOLERANCE = 1e-9
+ABSOLUTE_TOLERANCE = 1e-12
 ENGINES = ("duckdb", "spark")
 
 
@@ -80,48 +82,70 @@ def sorted_rows(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return frame.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
 
 
-def difference(mart: str, left: pd.DataFrame, right: pd.DataFrame, key: list[str], nulls_only: tuple[str, ...] = ()) -> float:
-    """The largest relative difference of a float between the two frames; fails on any other difference.
-    The columns `nulls_only` are compared for their nulls only."""
-    assert len(left) == len(right), f"{mart}: {len(left)} rows against {len(right)}"
+def difference(mart: str, left: pd.DataFrame, right: pd.DataFrame, key: list[str],
+               nulls_only: tuple[str, ...] = ()) -> tuple[float, list[str]]:
+    """The largest relative difference of a float between the two frames, and every difference beyond the
+    tolerance (a message per column). The columns `nulls_only` are compared for their nulls only."""
+    if len(left) != len(right):
+        return 0.0, [f"{mart}: {len(left)} rows against {len(right)}"]
     left, right = sorted_rows(left, key), sorted_rows(right, key)
-    largest = 0.0
+    largest, problems = 0.0, []
+
+    def where(rows: np.ndarray) -> str:
+        first = int(np.flatnonzero(rows)[0])
+        return f"{int(rows.sum())} rows, first {left.loc[first, key].to_dict() if key else first}"
+
     for column in left.columns:
         a, b = left[column], right[column]
-        assert (a.isna() == b.isna()).all(), f"{mart}.{column}: nulls differ at rows {list(np.flatnonzero(a.isna() != b.isna()))[:5]}"
+        nulls = (a.isna() != b.isna()).to_numpy()
+        if nulls.any():
+            problems.append(f"{mart}.{column}: null on one side only in {where(nulls)}")
+            continue
         if column in nulls_only:
             continue
         if pd.api.types.is_float_dtype(a):
-            x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
-            both = ~np.isnan(x) & ~np.isnan(y)
-            scale = np.maximum(np.abs(x[both]), np.abs(y[both]))
-            relative = np.abs(x[both] - y[both]) / np.where(scale > 0, scale, 1.0)
-            if relative.size:
-                largest = max(largest, float(relative.max()))
+            x, y = np.nan_to_num(a.to_numpy(dtype=float)), np.nan_to_num(b.to_numpy(dtype=float))
+            gap = np.abs(x - y)
+            scale = np.maximum(np.abs(x), np.abs(y))
+            # A difference below ABSOLUTE_TOLERANCE is rounding around zero (1e-15 against 0.0), not a relative one.
+            relative = np.where(gap > ABSOLUTE_TOLERANCE, gap / np.where(scale > 0, scale, 1.0), 0.0)
+            largest = max(largest, float(relative.max(initial=0.0)))
+            beyond = relative > RELATIVE_TOLERANCE
+            if beyond.any():
                 worst = int(relative.argmax())
-                assert relative.max() <= RELATIVE_TOLERANCE, (
-                    f"{mart}.{column}: {x[both][worst]} against {y[both][worst]} (row {left.loc[both].iloc[worst][key].to_dict()})")
+                problems.append(f"{mart}.{column}: differs beyond {RELATIVE_TOLERANCE} in {where(beyond)}; "
+                                f"worst {x[worst]!r} against {y[worst]!r}")
         else:
-            unequal = ~(a.isna() | (a == b))
-            assert not unequal.any(), f"{mart}.{column}: {a[unequal].iloc[0]!r} against {b[unequal].iloc[0]!r}"
-    return largest
+            unequal = ~(a.isna() | (a == b)).to_numpy()
+            if unequal.any():
+                first = int(np.flatnonzero(unequal)[0])
+                problems.append(f"{mart}.{column}: differs in {where(unequal)}: {a[first]!r} against {b[first]!r}")
+    return largest, problems
 
 
-def compare_marts(warehouses: dict[str, Path]) -> list[list]:
-    """Every mart read from Spark against the DuckDB engine's warehouse and against the Spark warehouse's copy."""
+def compare_marts(warehouses: dict[str, Path]) -> tuple[list[list], list[str]]:
+    """Every mart read from Spark against the DuckDB engine's warehouse and against the Spark warehouse's copy:
+    a table row per mart, and the differences found."""
     built = manifest(warehouses["spark"])
     grain = grains(built)
-    rows = []
+    rows, problems = [], []
     with spark_cursor() as cursor:
         for mart in mart_models(built):
             on_spark = fetch(mart.relation, mart.columns, cursor).to_pandas()
             key = grain.get(mart.name, [])
             # Each warehouse stamps the rows it lands with its own time: a timestamp (ingested_at) differs between them.
             stamps = tuple(name for name, kind in mart.columns.items() if kind.lower().startswith("timestamp"))
-            largest = difference(mart.name, on_spark, duckdb_mart(warehouses["duckdb"], mart), key, stamps)
-            copied = difference(f"{mart.name} (copied into DuckDB)", on_spark, duckdb_mart(warehouses["spark"], mart), key)
+            largest, found = difference(mart.name, on_spark, duckdb_mart(warehouses["duckdb"], mart), key, stamps)
+            copied, found_in_copy = difference(f"{mart.name} (copied into DuckDB)", on_spark, duckdb_mart(warehouses["spark"], mart), key)
             rows.append([mart.relation, len(on_spark), largest, copied])
-    return rows
+            problems += found + found_in_copy
+    return rows, problems
+
+
+def print_comparison(rows: list[list], times: str) -> None:
+    print(tabulate(rows, headers=["mart", "rows compared", "max rel. diff vs DuckDB", "max rel. diff of the copy"],
+                   floatfmt=".1e"))
+    print(times)
 
 
 def incremental_models(manifest: dict) -> list[str]:
@@ -144,25 +168,31 @@ def build_times(results: dict[str, dict]) -> str:
     return "dbt build: " + ", ".join(f"{engine} {results[engine]['elapsed_time']:.1f} s" for engine in ENGINES)
 
 
+@dataclass
+class FirstBuilds:
+    warehouses: dict[str, Path]
+    times: str
+
+
 @pytest.fixture(scope="module")
-def warehouses(tmp_path_factory) -> dict[str, Path]:
+def first_builds(tmp_path_factory) -> FirstBuilds:
     """One warehouse per engine, landed up to the session before the demo's end and built from scratch
     (--full-refresh: the Spark server may keep tables of an earlier run)."""
     folder = tmp_path_factory.mktemp("engines")
     found = {engine: folder / engine / "rotation.duckdb" for engine in ENGINES}
     results = {engine: rotation_run(path, engine, SESSION_BEFORE_THE_END, "--full-refresh") for engine, path in found.items()}
-    print(f"\nFirst build (demo up to {SESSION_BEFORE_THE_END}), {build_times(results)}")
-    return found
+    return FirstBuilds(found, f"First build (demo up to {SESSION_BEFORE_THE_END}), {build_times(results)}")
 
 
-def test_the_marts_built_on_spark_match_duckdb(warehouses):
-    rows = compare_marts(warehouses)
-    print(tabulate(rows, headers=["mart", "rows compared", "max rel. diff vs DuckDB", "max rel. diff of the copy"],
-                   floatfmt=".1e"))
+def test_the_marts_built_on_spark_match_duckdb(first_builds):
+    rows, problems = compare_marts(first_builds.warehouses)
+    print_comparison(rows, first_builds.times)
+    assert not problems, "\n".join(problems)
     assert len(rows) >= 10
 
 
-def test_a_one_session_refresh_rewrites_only_the_latest_year(warehouses):
+def test_a_one_session_refresh_rewrites_only_the_latest_year(first_builds):
+    warehouses = first_builds.warehouses
     incremental = incremental_models(manifest(warehouses["spark"]))
     with spark_cursor() as cursor:
         before = {model: partition_files(cursor, model) for model in incremental}
@@ -187,6 +217,6 @@ def test_a_one_session_refresh_rewrites_only_the_latest_year(warehouses):
                                    "Spark partitions rewritten"]))
     for model, (years, latest) in rewritten.items():
         assert years == [latest], f"{model}: the refresh rewrote the partitions of {years}, not only {latest}"
-    rows = compare_marts(warehouses)
-    print(tabulate(rows, headers=["mart", "rows compared", "max rel. diff vs DuckDB", "max rel. diff of the copy"],
-                   floatfmt=".1e"))
+    rows, problems = compare_marts(warehouses)
+    print_comparison(rows, f"Refresh, {build_times(results)}")
+    assert not problems, "\n".join(problems)
