@@ -143,7 +143,7 @@ def compare_marts(warehouses: dict[str, Path]) -> tuple[list[list], list[str]]:
 
 
 def print_comparison(rows: list[list], times: str) -> None:
-    print(tabulate(rows, headers=["mart", "rows compared", "max rel. diff vs DuckDB", "max rel. diff of the copy"],
+    print("\n" + tabulate(rows, headers=["mart", "rows compared", "max rel. diff vs DuckDB", "max rel. diff of the copy"],
                    floatfmt=".1e"))
     print(times)
 
@@ -197,7 +197,6 @@ def test_a_one_session_refresh_rewrites_only_the_latest_year(first_builds):
     with spark_cursor() as cursor:
         before = {model: partition_files(cursor, model) for model in incremental}
     results = {engine: rotation_run(path, engine, None) for engine, path in warehouses.items()}
-    print(f"\nRefresh with the demo's last session, {build_times(results)}")
     rows_affected = {r["unique_id"].rsplit(".", 1)[-1]: r["adapter_response"].get("rows_affected")
                      for r in results["duckdb"]["results"]}
     table, rewritten = [], {}
@@ -213,10 +212,11 @@ def test_a_one_session_refresh_rewrites_only_the_latest_year(first_builds):
                 spark_rows = cursor.fetchone()[0]
             rewritten[model] = (years, max(int(p.split("=")[1]) for p in after))
             table.append([model, rows_affected.get(model.split(".")[1]), spark_rows, ", ".join(map(str, years))])
+    print("\nRefresh with the demo's last session")
     print(tabulate(table, headers=["incremental model", "DuckDB rows written", "Spark rows in rewritten partitions",
                                    "Spark partitions rewritten"]))
     for model, (years, latest) in rewritten.items():
         assert years == [latest], f"{model}: the refresh rewrote the partitions of {years}, not only {latest}"
     rows, problems = compare_marts(warehouses)
-    print_comparison(rows, f"Refresh, {build_times(results)}")
+    print_comparison(rows, f"Refresh with the demo's last session, {build_times(results)}")
     assert not problems, "\n".join(problems)
