@@ -5,7 +5,8 @@ warehouse once dbt has finished (dbt holds the warehouse file while it runs).
 
 With ROTATION_ENGINE=spark, dbt builds on Spark: the raw tables are first written as Parquet for it
 (land/raw_parquet.py), and after the build the marts are copied back into the DuckDB warehouse
-(spark_marts.py), which the serving snapshot and every reader use whatever the engine.
+(spark_marts.py), which the serving snapshot and every reader use whatever the engine. A build with an
+error copies nothing: the warehouse keeps the marts of the last good build.
 """
 
 import os
