@@ -11,17 +11,39 @@ export UV_COMPILE_BYTECODE := 1
 # the project folder, history in the gitignored .dagster folder, for the default warehouse).
 WAREHOUSE_DAGSTER_HOME = $${DAGSTER_HOME:-$$($(BIN)/python -c "from orchestration.config import dagster_home; print(dagster_home())")}
 
-.PHONY: run test lint ui dashboard docs docs-serve install prepare clean
+.PHONY: run test lint ui dashboard docs docs-serve install prepare clean spark-venv spark-up spark-down test-spark
 
 run: prepare  ## materialize every asset on the demo market and print the report
 	$(BIN)/rotation run
 	$(BIN)/rotation report
 
 # Two workers, each handed whole test modules in the order tests/conftest.py gives them: most tests
-# wait on a dbt or Dagster subprocess that uses one core.
+# wait on a dbt or Dagster subprocess that uses one core. The tests that need a Spark Thrift server (marker `spark`)
+# are deselected by pyproject.toml's addopts: `make test-spark` runs them.
 TEST_WORKERS ?= 2
 test: prepare lint  ## lint, then the whole test suite (the Dagster definitions' check and the dbt unit tests included)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+
+# The Spark engine (ROTATION_ENGINE=spark): a local Spark Thrift server, its state in .spark/ (docs/spark.md).
+SPARK_VENV := .spark/venv
+spark-venv: $(SPARK_VENV)/bin/spark-submit
+
+$(SPARK_VENV)/bin/spark-submit: uv.lock
+	UV_PROJECT_ENVIRONMENT=$(SPARK_VENV) $(UV) sync --frozen --only-group spark-server --no-install-project
+	@touch $@
+
+spark-up: install spark-venv  ## start the local Spark Thrift server (127.0.0.1, ROTATION_SPARK_PORT or 10001; Java 17 needed)
+	spark/thrift_server.sh start
+
+spark-down:  ## stop the local Spark Thrift server
+	spark/thrift_server.sh stop
+
+# The acceptance tests of the Spark engine (tests/spark, marker `spark`): the same marts as on DuckDB, and a one-session
+# refresh that rewrites only the latest year. The server is stopped afterwards even when a test fails; the exit
+# status is the tests'.
+test-spark: prepare spark-up  ## the Spark engine's tests, on a local Spark Thrift server started and stopped here
+	status=0; $(BIN)/pytest tests/spark -m spark -s -p no:xdist || status=$$?; \
+	  spark/thrift_server.sh stop; exit $$status
 
 lint: install  ## ruff (settings in pyproject.toml)
 	$(BIN)/ruff check .
@@ -55,10 +77,13 @@ prepare: install $(MANIFEST)  ## the dbt manifest the Dagster definitions load
 $(MANIFEST): $(DBT_FILES) uv.lock
 	$(BIN)/dbt parse $(DBT_ARGS) --quiet
 
-# Removes the warehouses with everything derived from them (snapshots, dbt and Dagster folders, locks); keeps
-# the quarantine and landing folders, which hold files given by users.
+# Removes the warehouses with everything derived from them (snapshots, dbt and Dagster folders, locks, the raw
+# Parquet written for Spark) and the local Spark server's state in .spark/ (metastore, its tables, log) with its
+# environment; stops that server first. Keeps the quarantine and landing folders, which hold files given by users.
 clean:
-	rm -rf .venv .dagster dbt_project/target dbt_project/logs warehouse/*.duckdb warehouse/*.duckdb.* warehouse/serving
+	-spark/thrift_server.sh stop
+	rm -rf .venv .dagster dbt_project/target dbt_project/logs warehouse/*.duckdb warehouse/*.duckdb.* warehouse/serving \
+	  warehouse/spark .spark
 
 .PHONY: bench
 bench: prepare  ## the scale benchmark (BENCH_TICKERS=3000 BENCH_YEARS=30 by default; see docs/performance.md)

@@ -12,6 +12,16 @@ ROTATION_DUCKDB_MEMORY_LIMIT  DuckDB memory_limit for ingest and dbt, e.g. 3GB (
 ROTATION_SERVING    the readers' snapshot folder (default: serving/<warehouse name>/ beside the warehouse file)
 DAGSTER_HOME        Dagster's instance folder (default: the project folder for the default warehouse, so
                     the UI shows its runs; <warehouse file>.dagster/ beside any other warehouse)
+ROTATION_DEMO_END_DATE  the demo market's last session, YYYY-MM-DD (default: the demo's own end, 2026-11-20);
+                    an earlier date, then none, lands the demo up to one session and then the next one
+
+Engine (where dbt builds the models; the ingest and the readers always use the DuckDB warehouse):
+ROTATION_ENGINE     duckdb | spark (default: duckdb). With spark, the raw tables are exported as Parquet, dbt
+                    builds on a Spark Thrift server, and the marts are copied back into the DuckDB warehouse.
+ROTATION_SPARK_RAW  folder (absolute path or URI) of the raw tables' Parquet, as the Spark server sees it
+                    (default: spark/<warehouse name>/raw/ beside the warehouse file)
+ROTATION_SPARK_HOST, ROTATION_SPARK_PORT, ROTATION_SPARK_USER  the Spark Thrift server
+                    (defaults: 127.0.0.1, 10001, rotation; the same defaults as dbt_project/profiles.yml)
 
 Valuations and guidance:
 ROTATION_VALUATION_SOURCE    demo | yahoo | files; default: demo beside demo prices, else files
@@ -26,6 +36,8 @@ ROTATION_YAHOO_INFO_PAUSE    seconds between two yfinance info requests (default
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +52,11 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "rotation.duckdb"
 DBT_WAREHOUSE_ENV = "ROTATION_DBT_WAREHOUSE"
 # dbt_project.yml reads its seed folder from this variable (absolute path).
 DBT_SEEDS_ENV = "ROTATION_DBT_SEEDS"
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+# dbt's profile picks its target from this variable, and the on-run-start macro reads the raw Parquet folder from the other.
+ENGINE_ENV = "ROTATION_ENGINE"
+SPARK_RAW_ENV = "ROTATION_SPARK_RAW"
 
 
 def warehouse_path() -> Path:
@@ -125,20 +142,78 @@ def dagster_home() -> Path:
 
 
 def dbt_target_folder() -> Path:
-    """dbt's target folder for runs on the current warehouse: its compiled SQL, run results and parse
-    cache. One per warehouse, because dbt's parse cache is only valid for the profile that wrote it,
-    and the profile names the warehouse: the next run on the same warehouse parses only what changed."""
+    """dbt's target folder for runs on the current warehouse and engine: its compiled SQL, run results and
+    parse cache. One per warehouse and engine, because dbt's parse cache is only valid for the profile (and
+    target) that wrote it, and the profile names the warehouse: the next run parses only what changed."""
     path = warehouse_path()
-    return path.with_name(f"{path.name}.dbt")
+    suffix = ".dbt" if engine() == "duckdb" else f".dbt-{engine()}"
+    return path.with_name(path.name + suffix)
 
 
 def export_warehouse_for_dbt() -> Path:
-    """Point dbt's profile at the current warehouse and seeds (absolute paths) and return the warehouse."""
+    """Point dbt's profile at the current warehouse, seeds and raw Parquet folder (absolute paths) and
+    return the warehouse."""
     path = warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ[DBT_WAREHOUSE_ENV] = str(path)
     os.environ[DBT_SEEDS_ENV] = os.path.relpath(seeds_dir(), DBT_PROJECT_DIR)
+    os.environ[SPARK_RAW_ENV] = spark_raw_folder()
     return path
+
+
+def demo_end_date() -> date:
+    """The demo market's last session (ROTATION_DEMO_END_DATE, else the demo's own end)."""
+    from orchestration.extract.demo import DEMO_END_DATE
+
+    configured = os.environ.get("ROTATION_DEMO_END_DATE", "").strip()
+    if not configured:
+        return DEMO_END_DATE
+    try:
+        return date.fromisoformat(configured)
+    except ValueError:
+        raise ValueError(f"ROTATION_DEMO_END_DATE={configured!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-19") from None
+
+
+# --- engine ------------------------------------------------------------------------------------
+
+
+def engine() -> str:
+    """Where dbt builds the models: duckdb (the warehouse file itself) or spark (a Spark Thrift server)."""
+    name = os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
+    if name not in ENGINES:
+        raise ValueError(f"{ENGINE_ENV}={name!r} is not a known engine; use one of {', '.join(ENGINES)} "
+                         f"(unset, it is {DEFAULT_ENGINE})")
+    return name
+
+
+def spark_raw_folder() -> str:
+    """The folder (or URI) where the raw tables are written as Parquet for Spark: ROTATION_SPARK_RAW, else
+    spark/<warehouse name>/raw/ beside the warehouse file. A local path is made absolute; a URI is kept."""
+    configured = os.environ.get(SPARK_RAW_ENV, "").strip()
+    if configured and "://" in configured:
+        return configured
+    if configured:
+        return str(Path(configured).expanduser().resolve())
+    return str(warehouse_path().parent / "spark" / warehouse_name() / "raw")
+
+
+@dataclass(frozen=True)
+class SparkConnection:
+    host: str
+    port: int
+    user: str
+
+
+def spark_connection_settings() -> SparkConnection:
+    """The Spark Thrift server dbt and the mart import talk to (defaults as in dbt_project/profiles.yml)."""
+    port = os.environ.get("ROTATION_SPARK_PORT", "").strip() or "10001"
+    if not port.isdigit():
+        raise ValueError(f"ROTATION_SPARK_PORT={port!r} is not a port number; use e.g. 10001")
+    return SparkConnection(
+        host=os.environ.get("ROTATION_SPARK_HOST", "").strip() or "127.0.0.1",
+        port=int(port),
+        user=os.environ.get("ROTATION_SPARK_USER", "").strip() or "rotation",
+    )
 
 
 # --- valuations and guidance -------------------------------------------------------------------

@@ -141,6 +141,16 @@ def reference_data() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def default_engine():
+    """The suite builds on DuckDB with the whole demo market, whatever the shell exported (tests/spark sets
+    the engine and the demo's end for each of its runs)."""
+    saved = {name: os.environ.pop(name) for name in ("ROTATION_ENGINE", "ROTATION_DEMO_END_DATE", "ROTATION_SPARK_RAW")
+             if name in os.environ}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def private_yfinance_cache(tmp_path_factory):
     """Keep yfinance's on-disk cookie and time-zone caches out of the user's cache folder."""
     yf.set_tz_cache_location(str(tmp_path_factory.mktemp("yfinance-cache")))

@@ -96,6 +96,15 @@ def test_end_date_is_configurable(universe):
     assert (short.groupby("ticker")["date"].max() == date(2016, 1, 8)).all()
 
 
+def test_a_later_end_date_only_appends_sessions(universe, frame):
+    """A one-session refresh of the demo changes no stored price: the market ending a session earlier is the
+    full one without its last session (closes and adjusted closes alike)."""
+    shorter = DemoSource(universe, end_date=date(2026, 11, 19)).fetch()[0].frame
+    assert shorter["date"].max() == date(2026, 11, 19)
+    full = frame[frame["date"] <= date(2026, 11, 19)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shorter.drop(columns="row"), full.drop(columns="row"))
+
+
 # --- calendar ----------------------------------------------------------------------------------
 
 
@@ -229,3 +238,23 @@ def test_january_small_cap_rotation(frame, year):
     assert (in_year.iloc[:length] > 0).all()
     assert in_year.iloc[length] < 0
     assert before.iloc[-1] < 0
+
+
+def test_demo_valuations_of_a_shorter_market_are_the_full_ones_up_to_its_end(universe, frame):
+    """Valuations, membership and guidance of a demo market ending a session earlier are the full demo's up to
+    that session, so a one-session refresh only adds the last session's snapshots."""
+    from orchestration.extract.demo_valuations import DemoValuations
+
+    closes = frame.loc[frame["ticker"].isin(universe.index_tickers + universe.cohort_tickers), ["date", "ticker", "close"]]
+    end = date(2026, 11, 19)
+    short = DemoValuations(closes[closes["date"] <= end], end=end)
+    full = DemoValuations(closes)
+    short_valuations, full_valuations = short.valuations(), full.valuations()
+    assert short_valuations["as_of_date"].max() == end
+    pd.testing.assert_frame_equal(short_valuations, full_valuations[full_valuations["as_of_date"] <= end].reset_index(drop=True))
+    full_membership = full.membership(full_valuations)
+    pd.testing.assert_frame_equal(short.membership(short_valuations),
+                                  full_membership[full_membership["as_of_date"] <= end].reset_index(drop=True))
+    full_guidance = full.guidance_events()
+    pd.testing.assert_frame_equal(short.guidance_events(),
+                                  full_guidance[full_guidance["announced_date"] <= end].reset_index(drop=True))

@@ -2,8 +2,14 @@
 
 Each materialization carries the table's row count and its columns with their types, read from the
 warehouse once dbt has finished (dbt holds the warehouse file while it runs).
+
+With ROTATION_ENGINE=spark, dbt builds on Spark: the raw tables are first written as Parquet for it
+(land/raw_parquet.py), and after the build the marts are copied back into the DuckDB warehouse
+(spark_marts.py), which the serving snapshot and every reader use whatever the engine. A build with an
+error copies nothing: the warehouse keeps the marts of the last good build.
 """
 
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,6 +19,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration import config as warehouse_config
 from orchestration.defs.resources import dbt_project
+from orchestration.land.raw_parquet import export_raw_tables
+from orchestration.spark_marts import import_marts
 
 GENERIC_TEST_TEXT = {
     "not_null": "`{column_name}` is never null",
@@ -100,12 +108,23 @@ def rotation_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, config: DbtBuildConfig
 ):
     warehouse_config.export_warehouse_for_dbt()
+    engine = warehouse_config.engine()
+    os.environ[warehouse_config.ENGINE_ENV] = engine  # profiles.yml picks its target from it
+    if engine == "spark":
+        with warehouse.get_connection() as con:
+            written = export_raw_tables(con, warehouse_config.spark_raw_folder())
+        context.log.info(f"raw tables written as Parquet for Spark to {warehouse_config.spark_raw_folder()}: {written}")
     # Unit tests check the SQL on fixed inputs, not the data: they run in the test suite, not on every build.
     arguments = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if config.full_refresh else [])
     events = []
     try:
-        for event in dbt.cli(arguments, context=context, target_path=warehouse_config.dbt_target_folder()).stream():
+        invocation = dbt.cli(arguments, context=context, target_path=warehouse_config.dbt_target_folder())
+        for event in invocation.stream():
             events.append(event)
+        if engine == "spark":
+            with warehouse.get_connection() as con:
+                copied = import_marts(con, invocation.get_artifact("manifest.json"))
+            context.log.info(f"marts copied from Spark into the warehouse: {copied}")
     finally:
         # Also after a failed build: what did materialize is reported, with its table's figures.
         yield from with_table_metadata(context, events, warehouse)

@@ -363,8 +363,12 @@ class DemoSource:
         self.end_date = end_date
 
     def fetch(self) -> list[PriceBatch]:
-        sessions = nyse_sessions(INDEX_START_DATE, self.end_date)
-        early_close = sessions.isin(nyse_early_closes(INDEX_START_DATE, self.end_date))
+        # The market is generated up to DEMO_END_DATE at least, then cut at end_date: the factors' random
+        # draws and yearly adjustments depend on the number of sessions, so a market generated up to an
+        # earlier end would differ from the full one before that end, not just lack its last sessions.
+        generated_to = max(self.end_date, DEMO_END_DATE)
+        sessions = nyse_sessions(INDEX_START_DATE, generated_to)
+        early_close = sessions.isin(nyse_early_closes(INDEX_START_DATE, generated_to))
         factors = _Factors(sessions, early_close)
         dates = np.array(sessions.date, dtype=object)
 
@@ -393,6 +397,6 @@ class DemoSource:
             }
         )
         frame["source"] = ORIGIN
-        frame = frame[PRICE_COLUMNS]
+        frame = frame.loc[frame["date"] <= self.end_date, PRICE_COLUMNS].reset_index(drop=True)
         frame["row"] = np.arange(len(frame), dtype=np.int64)
         return [PriceBatch(origin=ORIGIN, frame=frame)]

@@ -17,6 +17,11 @@ sessions (a long monthly history and a recent daily one, instead of every member
 Membership snapshots: the last session of every quarter, the first snapshot date and the last one.
 Guidance: S&P 500 members issue guidance for every fiscal quarter from GUIDANCE_FIRST_YEAR, about
 GUIDANCE_ISSUERS_PER_QUARTER of them, announced in the weeks before and early in the quarter.
+
+A demo market ending before DEMO_END_DATE (ROTATION_DEMO_END_DATE) gets the full demo's snapshots,
+membership and guidance up to its end, as its prices are the full market's up to that end: the caps are
+scaled to their end-of-demo values, so a shorter market's snapshots would otherwise all differ. Moving the
+end date later then only adds snapshots, as a daily refresh does.
 """
 
 from __future__ import annotations
@@ -127,11 +132,24 @@ def _synthetic_members(index_name: str) -> pd.DataFrame:
     })
 
 
+def _demo_closes_after(day: date, tickers: list[str]) -> pd.DataFrame:
+    """The demo market's closes of `tickers` after `day`, up to DEMO_END_DATE."""
+    from orchestration.extract.demo import DemoSource
+
+    frame = DemoSource().fetch()[0].frame
+    return frame.loc[(frame["date"] > day) & frame["ticker"].isin(tickers), ["date", "ticker", "close"]]
+
+
 class DemoValuations:
-    """`closes`: date, ticker, close of the demo prices (^GSPC, ^RUT and the Magnificent 7 at least)."""
+    """`closes`: date, ticker, close of the demo prices (^GSPC, ^RUT and the Magnificent 7 at least), up to
+    `end`, the demo market's last session."""
 
     def __init__(self, closes: pd.DataFrame, end: date = DEMO_END_DATE):
-        self.snapshots = snapshot_dates(end)
+        self.end = pd.Timestamp(end)
+        self.snapshots = snapshot_dates(max(end, DEMO_END_DATE))
+        if end < DEMO_END_DATE:
+            kept = closes[pd.to_datetime(closes["date"]) <= pd.Timestamp(end)]
+            closes = pd.concat([kept, _demo_closes_after(end, sorted(set(closes["ticker"])))], ignore_index=True)
         wide = closes.assign(date=pd.to_datetime(closes["date"])).pivot(index="date", columns="ticker", values="close")
         missing = {"^GSPC", "^RUT"} - set(wide.columns)
         if missing:
@@ -198,7 +216,8 @@ class DemoValuations:
 
     def valuations(self) -> pd.DataFrame:
         parts = [self._magnificent_7_valuations(), self._synthetic_valuations("sp500"), self._synthetic_valuations("russell2000")]
-        return pd.concat(parts, ignore_index=True)
+        frame = pd.concat(parts, ignore_index=True)
+        return frame[frame["as_of_date"] <= self.end.date()].reset_index(drop=True)
 
     # --- membership ----------------------------------------------------------------------------
 
@@ -229,7 +248,7 @@ class DemoValuations:
             window_end = (quarter.start_time + pd.Timedelta(days=45)).value
             for ticker in chosen:
                 announced = pd.Timestamp(int(rng.integers(window_start, window_end))).normalize()
-                if announced > end:
+                if announced > end or announced > self.end:
                     continue
                 consensus = round(float(rng.uniform(0.3, 4.0)), 2)
                 draw = rng.random()

@@ -23,7 +23,7 @@ def resolve_source(source: str | None, files: list[str] | None) -> tuple[str, li
 def fetch_prices(con: duckdb.DuckDBPyConnection, source: str, files: list[str], universe: Universe) -> PriceFetch:
     """The source's prices; the Yahoo source fetches incrementally from what `con` holds."""
     if source == "demo":
-        return PriceFetch(DemoSource(universe).fetch())
+        return PriceFetch(DemoSource(universe, end_date=config.demo_end_date()).fetch())
     if source == "yahoo":
         return fetch_yahoo(con, universe.symbols, base_url=config.yahoo_base_url())
     files_source = FilesSource(files)

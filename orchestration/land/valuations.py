@@ -48,13 +48,14 @@ def resolve_valuation_source(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def demo_valuations(con: duckdb.DuckDBPyConnection) -> DemoValuations:
-    """The demo generator, priced on the demo closes of the universe's indices and cohort members."""
+    """The demo generator, priced on the demo closes of the universe's indices and cohort members, ending on
+    the demo market's last session (ROTATION_DEMO_END_DATE), as the demo prices do."""
     universe = load_universe()
     tickers = universe.index_tickers + universe.cohort_tickers
     closes = con.execute(
         "SELECT date, ticker, close FROM raw.prices_daily WHERE source = 'demo' AND list_contains(?, ticker)", [tickers]
     ).df()
-    return DemoValuations(closes)
+    return DemoValuations(closes, end=settings.demo_end_date())
 
 
 def load_files(con, paths: list[str], layout: str, table: str, load_id: str) -> tuple[LoadCounts, list[str]]:
