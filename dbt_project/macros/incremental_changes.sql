@@ -9,8 +9,8 @@
 
   On Spark the tables are plain Parquet, which has no row-level delete: a table is partitioned by the year
   of its rows (partition_year, a column only the Spark table has) and a run rewrites whole years. Every
-  key is recomputed from the first of January of the earliest changed year, and the pre-hook first drops
-  the years from that one on (drop_years_from), so a year whose rows all went does not stay either.
+  key is recomputed from the first of January of the earliest changed year, and a post-hook drops the
+  years left without any row (drop_years_without_rows), so a year whose rows all went does not stay either.
   The change detection (watermark, load log) is the same on both engines.
 #}
 
@@ -53,34 +53,44 @@
 {% endmacro %}
 
 {#
-  Spark pre-hook: drop the table's years from the earliest year of `changes` (a query with a from_date
-  column) on; the run writes them again. Nothing on DuckDB, or on a first build. A run that fails after
-  the drop is mended by the next one: the watermark is the table's own, so the dropped years' changes
-  are found again.
+  Spark post-hook: drop the table's years that `kept_years` (a query of the years that still have rows,
+  one column) no longer lists, such as a year whose prices all went. insert_overwrite rewrites the years
+  the run computed; a year without any row is not among them and would otherwise keep its old rows.
+  Nothing on DuckDB.
 #}
-{% macro drop_years_from(changes) %}
-    {{ return(adapter.dispatch('drop_years_from')(changes)) }}
+{% macro drop_years_without_rows(kept_years) %}
+    {{ return(adapter.dispatch('drop_years_without_rows')(kept_years)) }}
 {% endmacro %}
 
-{% macro default__drop_years_from(changes) %}
+{% macro default__drop_years_without_rows(kept_years) %}
 {% endmacro %}
 
-{% macro spark__drop_years_from(changes) %}
-    {% if execute and is_incremental() %}
-        {% set first_year = run_query('select year(min(from_date)) from (' ~ changes ~ ') as changes').columns[0].values()[0] %}
-        {% if first_year is not none %}
-            {% set dropped = [] %}
-            {% for partition in run_query('show partitions ' ~ this).columns[0].values() %}
-                {% set year = partition.split('=')[1] | int %}
-                {% if year >= first_year %}
-                    {% do dropped.append('partition (partition_year = ' ~ year ~ ')') %}
-                {% endif %}
-            {% endfor %}
-            {% if dropped %}
-                {% do run_query('alter table ' ~ this ~ ' drop if exists ' ~ dropped | join(', ')) %}
+{% macro spark__drop_years_without_rows(kept_years) %}
+    {% if execute %}
+        {% set kept = run_query(kept_years).columns[0].values() | map('int') | list %}
+        {% set dropped = [] %}
+        {% for partition in run_query('show partitions ' ~ this).columns[0].values() %}
+            {% set year = partition.split('=')[1] | int %}
+            {% if year not in kept %}
+                {% do dropped.append('partition (partition_year = ' ~ year ~ ')') %}
             {% endif %}
+        {% endfor %}
+        {% if dropped %}
+            {% do run_query('alter table ' ~ this ~ ' drop if exists ' ~ dropped | join(', ')) %}
         {% endif %}
     {% endif %}
+{% endmacro %}
+
+{# The years of the prices: those the tables kept per ticker have rows in. #}
+{% macro years_with_prices() %}
+    {{ return('select distinct year(date) from ' ~ ref('int_prices_return_basis')) }}
+{% endmacro %}
+
+{# The years in which the table holds a row of a pair of the seed (with the seed's legs). #}
+{% macro years_with_seed_pairs() %}
+    {{ return('select distinct year(kept.date) from ' ~ this ~ ' as kept inner join ' ~ ref('universe_pairs')
+        ~ ' as pairs on pairs.pair_id = kept.pair_id and pairs.leader_ticker = kept.leader_ticker'
+        ~ ' and pairs.laggard_ticker = kept.laggard_ticker') }}
 {% endmacro %}
 
 {# The model's high-water mark: the latest ingested_at it holds. #}

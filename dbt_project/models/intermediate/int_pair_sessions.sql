@@ -6,8 +6,8 @@
         pre_hook=[
             "{{ delete_pairs_not_in_seed() }}",
             "{{ delete_from_deleted_dates('pair_id', pairs_of(deleted_tickers())) }}",
-            "{{ drop_years_from(pairs_of(changed_tickers()) ~ ' union all ' ~ pairs_to_rebuild()) }}",
         ],
+        post_hook="{{ drop_years_without_rows(years_with_seed_pairs()) }}",
         **incremental_by_key(['pair_id', 'date'])
     )
 }}

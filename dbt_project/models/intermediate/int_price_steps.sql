@@ -5,8 +5,8 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ delete_from_deleted_dates('ticker', deleted_tickers()) }}",
-            "{{ drop_years_from(changed_tickers()) }}",
         ],
+        post_hook="{{ drop_years_without_rows(years_with_prices()) }}",
         **incremental_by_key(['ticker', 'date'])
     )
 }}
