@@ -38,9 +38,9 @@ spark-up: install spark-venv  ## start the local Spark Thrift server (127.0.0.1,
 spark-down:  ## stop the local Spark Thrift server
 	spark/thrift_server.sh stop
 
-# The acceptance tests of the Spark engine (tests/spark, marker `spark`): the same marts as on DuckDB, and a one-session
-# refresh that rewrites only the latest year. The server is stopped afterwards even when a test fails; the exit
-# status is the tests'.
+# The acceptance tests of the Spark engine (tests/spark, marker `spark`): the same marts as on DuckDB after a first
+# build, a one-session refresh (which rewrites only the latest year on Spark) and a restated and a deleted price; then
+# the dbt unit tests on Spark. The server is stopped afterwards even when a test fails; the exit status is the tests'.
 test-spark: prepare spark-up  ## the Spark engine's tests, on a local Spark Thrift server started and stopped here
 	status=0; $(BIN)/pytest tests/spark -m spark -s -p no:xdist || status=$$?; \
 	  spark/thrift_server.sh stop; exit $$status
