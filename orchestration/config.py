@@ -151,10 +151,11 @@ def dbt_target_folder() -> Path:
 
 
 def export_warehouse_for_dbt() -> Path:
-    """Point dbt's profile at the current warehouse, seeds and raw Parquet folder (absolute paths) and
-    return the warehouse."""
+    """Point dbt's profile at the current engine, warehouse, seeds and raw Parquet folder (absolute paths)
+    and return the warehouse."""
     path = warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ[ENGINE_ENV] = engine()  # profiles.yml picks its target from it
     os.environ[DBT_WAREHOUSE_ENV] = str(path)
     os.environ[DBT_SEEDS_ENV] = os.path.relpath(seeds_dir(), DBT_PROJECT_DIR)
     os.environ[SPARK_RAW_ENV] = spark_raw_folder()

@@ -9,7 +9,6 @@ With ROTATION_ENGINE=spark, dbt builds on Spark: the raw tables are first writte
 error copies nothing: the warehouse keeps the marts of the last good build.
 """
 
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -109,7 +108,6 @@ def rotation_dbt_assets(
 ):
     warehouse_config.export_warehouse_for_dbt()
     engine = warehouse_config.engine()
-    os.environ[warehouse_config.ENGINE_ENV] = engine  # profiles.yml picks its target from it
     if engine == "spark":
         with warehouse.get_connection() as con:
             written = export_raw_tables(con, warehouse_config.spark_raw_folder())
