@@ -150,18 +150,35 @@
     {% endif %}
 {% endmacro %}
 
-{# DuckDB pre-hook: delete each partition's rows from its earliest deleted date on (the model recomputes them). #}
+{#
+  Pre-hook: delete each partition's rows from its earliest deleted date on (the model recomputes them).
+  Spark's Parquet tables have no row-level delete: there the rewritten years replace those rows.
+#}
 {% macro delete_from_deleted_dates(partition_column, deleted) %}
-    {% if is_incremental() and target.type != 'spark' %}
+    {{ return(adapter.dispatch('delete_from_deleted_dates')(partition_column, deleted)) }}
+{% endmacro %}
+
+{% macro default__delete_from_deleted_dates(partition_column, deleted) %}
+    {% if is_incremental() %}
     delete from {{ this }} as target
     using ({{ deleted }}) as deleted
     where target.{{ partition_column }} = deleted.{{ partition_column }} and target.date >= deleted.from_date
     {% endif %}
 {% endmacro %}
 
-{# DuckDB pre-hook of the pair models: delete the rows of pairs that left the seed or whose legs changed in it. #}
+{% macro spark__delete_from_deleted_dates(partition_column, deleted) %}
+{% endmacro %}
+
+{#
+  Pre-hook of the pair models: delete the rows of pairs that left the seed or whose legs changed in it.
+  On Spark, pairs_to_rebuild has every year rewritten instead.
+#}
 {% macro delete_pairs_not_in_seed() %}
-    {% if is_incremental() and target.type != 'spark' %}
+    {{ return(adapter.dispatch('delete_pairs_not_in_seed')()) }}
+{% endmacro %}
+
+{% macro default__delete_pairs_not_in_seed() %}
+    {% if is_incremental() %}
     delete from {{ this }} as target
     where not exists (
         select 1 from {{ ref('universe_pairs') }} as pairs
@@ -170,4 +187,7 @@
           and pairs.laggard_ticker = target.laggard_ticker
     )
     {% endif %}
+{% endmacro %}
+
+{% macro spark__delete_pairs_not_in_seed() %}
 {% endmacro %}
