@@ -83,3 +83,54 @@ def test_incremental_streaks_match_a_full_rebuild(tmp_path):
     for pair_id in ["iwm_vs_spy", "equal_vs_cap_weight"]:
         assert len(incremental[incremental["pair_id"] == pair_id]) == 9
     assert row(incremental, "iwm_vs_spy", DAYS[4])["streak_sessions"] == 3
+
+
+def record(path) -> dict[str, list[tuple]]:
+    """The record of runs the model keeps, per pair: (last_date, open_run_start, run_end_date, run_length) rows."""
+    frame = query(path, "SELECT * FROM intermediate.streak_earlier_runs ORDER BY pair_id, run_end_date DESC")
+    return {pair_id: [tuple(None if pd.isna(v) else str(v.date()) if isinstance(v, pd.Timestamp) else int(v)
+                            for v in r[1:]) for r in rows.itertuples(index=False)]
+            for pair_id, rows in frame.groupby("pair_id", sort=True)}
+
+
+def test_the_record_of_runs_is_the_staircase_after_incremental_and_full_builds(tmp_path):
+    path = tmp_path / "rotation.duckdb"
+    flat = [100] * 10
+    load_prices(path, closes("^GSPC", flat, FIRST) + closes("^RUT", RUT, FIRST) + closes("^IXIC", IXIC, FIRST))
+    run_dbt(path, "build")
+    # ^RUT: runs d1-d4 (4), d6 (1), d8-d9 (2, open): the completed runs d6 and d4, each longer than all later ones.
+    # ^IXIC: runs d1-d3 (3), d5 (1), d8-d9 (2, open): d5 is kept (nothing completed after it), then d3.
+    first = record(path)
+    assert first["russell2000_vs_sp500"] == [(DAYS[9], DAYS[8], DAYS[6], 1), (DAYS[9], DAYS[8], DAYS[4], 4)]
+    assert first["nasdaq_vs_sp500"] == [(DAYS[9], DAYS[8], DAYS[5], 1), (DAYS[9], DAYS[8], DAYS[3], 3)]
+
+    # d10: ^RUT extends its open run to 3 sessions; ^IXIC ends its run, which becomes the latest completed run
+    # (2 sessions) and hides d5's shorter one.
+    load_prices(path, [("^GSPC", DAYS[10], 100.0, 100.0), ("^RUT", DAYS[10], 106.0, 106.0),
+                       ("^IXIC", DAYS[10], 102.0, 102.0)])
+    run_dbt(path, "build", "--select", "int_pair_sessions", "fct_relative_streaks")
+    appended = record(path)
+    assert appended["russell2000_vs_sp500"] == [(DAYS[10], DAYS[8], DAYS[6], 1), (DAYS[10], DAYS[8], DAYS[4], 4)]
+    assert appended["nasdaq_vs_sp500"] == [(DAYS[10], None, DAYS[9], 2), (DAYS[10], None, DAYS[3], 3)]
+
+    run_dbt(path, "build", "--full-refresh", "--select", "int_pair_sessions", "fct_relative_streaks")
+    assert record(path) == appended
+
+
+def test_a_refresh_appending_sessions_reads_the_record_not_the_kept_rows(tmp_path):
+    path = tmp_path / "rotation.duckdb"
+    flat = [100] * 10
+    load_prices(path, closes("^GSPC", flat, FIRST) + closes("^RUT", RUT, FIRST))
+    run_dbt(path, "build")
+    # Spoil the kept rows of the completed runs: a build that looked them up would report 99-session runs.
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE marts.fct_relative_streaks SET run_length = 99 WHERE date <= ?", [DAYS[6]])
+    # d10 extends the open run d8-d9 to 3 sessions: its rows 1 to 3 look back to the runs of 1 (d6) and 4 (d4).
+    load_prices(path, [("^GSPC", DAYS[10], 100.0, 100.0), ("^RUT", DAYS[10], 106.0, 106.0)])
+    run_dbt(path, "build", "--select", "int_pair_sessions", "fct_relative_streaks")
+    rows = streaks(path)
+    assert [(r["streak_sessions"], r["longest_since_sessions"]) for r in
+            (row(rows, "russell2000_vs_sp500", day) for day in DAYS[8:11])] == [(1, 1), (2, 4), (3, 4)]
+    assert row(rows, "russell2000_vs_sp500", DAYS[10])["longest_since_date"] == pd.Timestamp(DAYS[4])
+    # The record was carried forward from the recomputed rows too, not read again from the spoiled ones.
+    assert record(path)["russell2000_vs_sp500"] == [(DAYS[10], DAYS[8], DAYS[6], 1), (DAYS[10], DAYS[8], DAYS[4], 4)]
