@@ -86,5 +86,5 @@ clean:
 	  warehouse/spark .spark
 
 .PHONY: bench
-bench: prepare  ## the scale benchmark (BENCH_TICKERS=3000 BENCH_YEARS=30 by default; see docs/performance.md)
+bench: prepare  ## the scale benchmark, a sweep (BENCH_SCALES=1000x10,3000x10,3000x30 by default; 10000x30 opt-in; see docs/performance.md)
 	$(BIN)/python -m bench.run
