@@ -35,7 +35,8 @@ sessions as (
     select pairs.pair_id, pairs.leader_ticker, pairs.laggard_ticker, l.date, l.price as lp, g.price as gp
     from pairs
     join prices l on l.ticker = pairs.leader_ticker
-    join prices g on g.ticker = pairs.laggard_ticker and g.date = l.date
+    join (select * from prices where ticker in (select laggard_ticker from pairs)) g
+        on g.ticker = pairs.laggard_ticker and g.date = l.date
 ),
 legs as (
     select * exclude (lp, gp),
@@ -45,28 +46,30 @@ legs as (
 ),
 marked as (
     select *, coalesce(leader_return_1d > laggard_return_1d, false) as won,
-        count(*) filter (where not coalesce(leader_return_1d > laggard_return_1d, false))
-            over (partition by pair_id order by date rows unbounded preceding) as run
-    from legs
+        count(*) filter (where not coalesce(leader_return_1d > laggard_return_1d, false)) over w as run,
+        row_number() over w as row_number
+    from legs window w as (partition by pair_id order by date rows unbounded preceding)
+),
+run_figures as (
+    select pair_id, run, min(date) as run_start, max(date) as run_end, count(*)::integer as run_length,
+        min(row_number) as first_row_number
+    from marked where won group by all
 ),
 runs as (
-    select *,
-        (count(*) filter (where won) over (partition by pair_id, run order by date rows unbounded preceding))::integer as streak_sessions,
-        min(date) filter (where won) over (partition by pair_id, run) as run_start,
-        max(date) filter (where won) over (partition by pair_id, run) as run_end,
-        (count(*) filter (where won) over (partition by pair_id, run))::integer as run_length
-    from marked
+    select marked.*, case when won then (row_number - first_row_number + 1)::integer else 0 end as streak_sessions,
+        run_start, run_end, run_length
+    from marked left join run_figures using (pair_id, run)
 )
 select
     pair_id, date, leader_ticker, laggard_ticker, leader_return_1d, laggard_return_1d,
     leader_return_1d - laggard_return_1d as spread_1d,
     won as leader_outperformed,
-    case when won then streak_sessions else 0 end as streak_sessions,
+    streak_sessions,
     case when won then run_start end as streak_start_date,
     case when won then lag(run_end) over k end as longest_since_date,
     case when won then lag(run_length) over k end as longest_since_sessions
 from runs
-window k as (partition by pair_id, case when won then streak_sessions else 0 end order by date);
+window k as (partition by pair_id, streak_sessions order by date);
 
 create or replace table floor.sector_returns as
 with proxies as (

@@ -1,6 +1,6 @@
 {#
   Run-length streaks over an ordered series.
-  Input: a relation with the partition column(s), an order column and a boolean `condition_column`
+  Input: a relation with the partition column, an order column and a boolean `condition_column`
   (null counts as false). Output: the input plus
     streak_sessions         consecutive rows up to and including this one where the condition held; 0 otherwise
     streak_start_date       first row of that run (null when streak_sessions = 0)
@@ -8,8 +8,10 @@
     run_end_date            last row of that run
     longest_since_date      last row of the most recent EARLIER run whose full length >= streak_sessions
     longest_since_sessions  that run's full length
-  The k-th row of every run of length >= k shares the partition (key, k), so the earlier run asked for
-  is simply the previous row of that partition: one pass, no self-join over runs.
+  Two orderings of the rows, no more: by partition and order column (which numbers the rows and the runs;
+  each run's figures are then one aggregate, joined back), and by partition and streak length. The k-th
+  row of every run of length >= k shares the partition (key, k), so the earlier run asked for is simply
+  the previous row of that partition: no self-join over runs.
 #}
 {% macro run_length_streaks(relation, partition_by, order_by, condition_column) %}
 (
@@ -17,27 +19,38 @@
         select
             *,
             coalesce({{ condition_column }}, false) as _holds,
-            sum(case when coalesce({{ condition_column }}, false) then 0 else 1 end)
-                over (partition by {{ partition_by }} order by {{ order_by }} rows unbounded preceding) as _run_id
+            -- rows where the condition failed so far: one run id per run, shared with the failing row before it
+            sum(case when coalesce({{ condition_column }}, false) then 0 else 1 end) over by_order as _run_id,
+            row_number() over by_order as _row_number
         from {{ relation }}
+        window by_order as (partition by {{ partition_by }} order by {{ order_by }} rows unbounded preceding)
+    ),
+    run_figures as (
+        select
+            {{ partition_by }},
+            _run_id,
+            min({{ order_by }}) as streak_start_date,
+            max({{ order_by }}) as run_end_date,
+            cast(count(*) as integer) as run_length,
+            min(_row_number) as _first_row_number
+        from flagged
+        where _holds
+        group by {{ partition_by }}, _run_id
     ),
     runs as (
         select
-            *,
-            case when _holds then
-                (sum(cast(_holds as integer)) over (partition by {{ partition_by }}, _run_id order by {{ order_by }} rows unbounded preceding))::integer
-            else 0 end as streak_sessions,
-            case when _holds then
-                min(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
-            end as streak_start_date,
-            case when _holds then (sum(cast(_holds as integer)) over (partition by {{ partition_by }}, _run_id))::integer end as run_length,
-            case when _holds then
-                max(case when _holds then {{ order_by }} end) over (partition by {{ partition_by }}, _run_id)
-            end as run_end_date
+            flagged.*,
+            case when flagged._holds then cast(flagged._row_number - run_figures._first_row_number + 1 as integer)
+                else 0 end as streak_sessions,
+            case when flagged._holds then run_figures.streak_start_date end as streak_start_date,
+            case when flagged._holds then run_figures.run_length end as run_length,
+            case when flagged._holds then run_figures.run_end_date end as run_end_date
         from flagged
+        left join run_figures
+            on run_figures.{{ partition_by }} = flagged.{{ partition_by }} and run_figures._run_id = flagged._run_id
     )
     select
-        * except (_holds, _run_id),
+        * except (_holds, _run_id, _row_number),
         case when streak_sessions > 0 then
             lag(run_end_date) over (partition by {{ partition_by }}, streak_sessions order by {{ order_by }})
         end as longest_since_date,

@@ -84,7 +84,9 @@ sessions as (
         greatest(leader.ingested_at, laggard.ingested_at) as ingested_at
     from recomputed_pairs as pairs
     inner join input_prices as leader on leader.ticker = pairs.leader_ticker
-    inner join input_prices as laggard on laggard.ticker = pairs.laggard_ticker and laggard.date = leader.date
+    -- the laggards' prices only (a few tickers, such as the index): the join is built on them, not on every price
+    inner join (select * from input_prices where ticker in (select laggard_ticker from recomputed_pairs)) as laggard
+        on laggard.ticker = pairs.laggard_ticker and laggard.date = leader.date
     where pairs.input_from is null or leader.date >= pairs.input_from
 ),
 
