@@ -150,9 +150,11 @@ def _update_tables(con: duckdb.DuckDBPyConnection, marts: list[Mart], before: di
             # Deleting most of a table costs more than rewriting it, and leaves the file mostly free blocks.
             if mart.by_year and 2 * replaced <= sum(p["rows"] for p in entry["partitions"].values()):
                 con.execute(f"DELETE FROM {target} WHERE {year_filter(changed)}")
-                con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {year_filter(changed)}")
+                con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {year_filter(changed)} ORDER BY {quote(DATE_COLUMN)}")
                 continue
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source}")
+        # A dated mart is stored in date order, so that replacing a recent year touches only its blocks.
+        order = f" ORDER BY {quote(DATE_COLUMN)}" if mart.by_year else ""
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source}{order}")
 
 
 def _link_partition(source: Path, target: Path) -> None:
