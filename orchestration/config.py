@@ -141,11 +141,11 @@ def dagster_home() -> Path:
     return home
 
 
-def dbt_target_folder() -> Path:
-    """dbt's target folder for runs on the current warehouse and engine: its compiled SQL, run results and
-    parse cache. One per warehouse and engine, because dbt's parse cache is only valid for the profile (and
-    target) that wrote it, and the profile names the warehouse: the next run parses only what changed."""
-    path = warehouse_path()
+def dbt_target_folder(warehouse: Path | None = None) -> Path:
+    """dbt's target folder for runs on the current warehouse (or the one given) and engine: its compiled SQL,
+    run results and parse cache. One per warehouse and engine, because dbt's parse cache is only valid for the
+    profile (and target) that wrote it, and the profile names the warehouse: the next run parses only what changed."""
+    path = warehouse or warehouse_path()
     suffix = ".dbt" if engine() == "duckdb" else f".dbt-{engine()}"
     return path.with_name(path.name + suffix)
 
