@@ -135,7 +135,9 @@ def scale_env(spec: ScaleSpec, folder: Path, memory_limit: str) -> dict:
     """The environment of a scale's phases: its warehouse, universe, market cache, dbt and Dagster folders."""
     warehouse = folder / "bench.duckdb"
     return {
-        **os.environ,
+        # Without DAGSTER_HOME, the runs go to the bench warehouse's own Dagster instance beside it
+        # (config.dagster_home), as for any warehouse but the default: out of the project's run history.
+        **{key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"},
         "ROTATION_WAREHOUSE": str(warehouse),
         "ROTATION_SEEDS": str(folder / "seeds"),
         "ROTATION_SOURCE": "demo",
@@ -146,13 +148,25 @@ def scale_env(spec: ScaleSpec, folder: Path, memory_limit: str) -> dict:
         "BENCH_MARKET_CACHE": str(folder / "market"),
         "ROTATION_DBT_WAREHOUSE": str(warehouse),
         "ROTATION_DBT_SEEDS": os.path.relpath(folder / "seeds", config.DBT_PROJECT_DIR),
-        "DAGSTER_HOME": str(folder / "dagster"),  # the bench's runs stay out of the project's run history
         # The warehouse's own target folder, as `rotation run` uses: the refresh finds the full build's parse
         # cache there and parses nothing, as every run after a warehouse's first does.
         "DBT_TARGET_PATH": str(config.dbt_target_folder(warehouse)),
         "DBT_LOG_PATH": str(folder / "logs"),
         "BENCH_FOLDER": str(folder),
     }
+
+
+def refresh_parts(timings: dict, wall_seconds: float) -> dict[str, float]:
+    """The refresh's wall time split: before the run (Python start, imports, definitions, the Dagster
+    instance; with the process's exit), each step of the run, dbt's own time within its step, and the rest
+    of the run (between and after its steps, and printing its report)."""
+    steps = timings["steps"]
+    in_run = timings["finished"] - timings["run_start"]
+    parts = {"before the run": wall_seconds - in_run, **steps}
+    if "rotation_dbt_assets" in steps:
+        parts["(dbt's own run, within rotation_dbt_assets)"] = timings["dbt_own_s"]
+    parts["rest of the run"] = in_run - sum(steps.values())
+    return parts
 
 
 def run_scale(spec: ScaleSpec, folder: Path, args: argparse.Namespace, ram: int) -> dict:
@@ -166,7 +180,6 @@ def run_scale(spec: ScaleSpec, folder: Path, args: argparse.Namespace, ram: int)
 
     folder.mkdir(parents=True)
     write_universe(spec, folder / "seeds")
-    (folder / "dagster").mkdir()
     sessions = spec.sessions().date
     env = scale_env(spec, folder, args.memory_limit)
     python = [sys.executable, "-m", "bench.phases"]
@@ -204,6 +217,8 @@ def run_scale(spec: ScaleSpec, folder: Path, args: argparse.Namespace, ram: int)
             for line in out.strip().splitlines():
                 if line.startswith("raw.prices_daily"):
                     say(f"  {line}")
+            figures["refresh"]["parts"] = parts = refresh_parts(last_json(out), seconds)
+            say("  where the time went: " + ", ".join(f"{part} {s:.1f} s" for part, s in parts.items()))
 
         seconds, rss, out = run_phase("floor", [*python, "floor"], env, folder)
         figures["floor"] = {**last_json(out), "rss": rss}

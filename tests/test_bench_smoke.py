@@ -100,12 +100,14 @@ def test_pandas_is_skipped_where_its_estimated_peak_is_over_70_percent_of_the_ra
 
 def test_a_scale_is_cleaned_of_its_data_but_keeps_its_logs_and_figures(tmp_path):
     for name in ["bench.duckdb", "bench.duckdb.wal", "floor.duckdb", "market/20x2/close.npy", "serving/bench/marts.duckdb",
-                 "ingest.out", "ingest.err", "figures.json", "seeds/universe_tickers.csv", "dagster/history/runs.db"]:
+                 "ingest.out", "ingest.err", "figures.json", "seeds/universe_tickers.csv",
+                 "bench.duckdb.dagster/history/runs.db"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     run.clean_scale(tmp_path)
     left = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
-    assert left == ["dagster/history/runs.db", "figures.json", "ingest.err", "ingest.out", "seeds/universe_tickers.csv"]
+    assert left == ["bench.duckdb.dagster/history/runs.db", "figures.json", "ingest.err", "ingest.out",
+                    "seeds/universe_tickers.csv"]
 
 
 def scale_figures(build: float, refresh: float, floor: float, pandas: float | None, rss: float) -> dict:
