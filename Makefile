@@ -68,14 +68,15 @@ install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
 	$(UV) sync --frozen
 
-# The dbt manifest the Dagster definitions load, parsed again only when a file of the dbt project changed.
+# The dbt manifest the Dagster definitions load, parsed again only when a file of the dbt project changed; its
+# parse cache is where a new warehouse's first run starts from (orchestration/dbt_parse.py).
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project -name target -prune -o -name logs -prune -o -type f -print)
 
 prepare: install $(MANIFEST)  ## the dbt manifest the Dagster definitions load
 
 $(MANIFEST): $(DBT_FILES) uv.lock
-	$(BIN)/dbt parse $(DBT_ARGS) --quiet
+	$(BIN)/python -m orchestration.dbt_parse --quiet
 
 # Removes the warehouses with everything derived from them (snapshots, dbt and Dagster folders, locks, the raw
 # Parquet written for Spark) and the local Spark server's state in .spark/ (metastore, its tables, log) with its

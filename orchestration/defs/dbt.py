@@ -9,7 +9,9 @@ With ROTATION_ENGINE=spark, dbt builds on Spark: the raw tables are first writte
 error copies nothing: the warehouse keeps the marts of the last good build.
 """
 
+import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -102,6 +104,16 @@ def with_table_metadata(context: dg.AssetExecutionContext, events: list, warehou
             yield event
 
 
+def start_from_project_parse_cache(target: Path) -> None:
+    """A warehouse's first run starts from the parse cache `make prepare` left beside the manifest
+    (orchestration/dbt_parse.py). dbt uses it only if the profile, its variables and the project's files are
+    those it was parsed with, and parses the whole project otherwise, as without it."""
+    cache = dbt_project.manifest_path.with_name("partial_parse.msgpack")
+    if cache.exists() and not (target / cache.name).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, target / cache.name)
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=RotationDbtTranslator())
 def rotation_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, config: DbtBuildConfig
@@ -115,6 +127,7 @@ def rotation_dbt_assets(
     # Unit tests check the SQL on fixed inputs, not the data: they run in the test suite, not on every build.
     arguments = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if config.full_refresh else [])
     events = []
+    start_from_project_parse_cache(warehouse_config.dbt_target_folder())
     try:
         invocation = dbt.cli(arguments, context=context, target_path=warehouse_config.dbt_target_folder())
         for event in invocation.stream():
