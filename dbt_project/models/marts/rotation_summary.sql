@@ -167,7 +167,11 @@ headline_missing as (
     from headline_tickers
     inner join ticker_ranges on ticker_ranges.ticker = headline_tickers.ticker
     inner join sessions on sessions.date > ticker_ranges.first_date
-    left join {{ ref('fct_returns_daily') }} as priced
+    -- the headline tickers' rows only (a few dozen tickers): the join is built on them, not on every row
+    left join (
+        select ticker, date from {{ ref('fct_returns_daily') }}
+        where ticker in (select ticker from headline_tickers)
+    ) as priced
         on priced.ticker = headline_tickers.ticker and priced.date = sessions.date
     where priced.ticker is null
     group by sessions.date
