@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.scale_market import ScaleSpec
+from orchestration import config
 
 MIN_TICKERS = 13  # the index and the 11 sector proxies come first; the sample needs at least one stock
 
@@ -57,13 +58,7 @@ def market_cache() -> Path | None:
 
 
 def demo_end_date() -> date | None:
-    configured = os.environ.get("BENCH_DEMO_END", "").strip()
-    if not configured:
-        return None
-    try:
-        return date.fromisoformat(configured)
-    except ValueError:
-        raise ValueError(f"BENCH_DEMO_END={configured!r} is not a date; use YYYY-MM-DD") from None
+    return config.date_from_env("BENCH_DEMO_END")
 
 
 def bench_folder() -> Path:

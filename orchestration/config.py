@@ -162,17 +162,22 @@ def export_warehouse_for_dbt() -> Path:
     return path
 
 
+def date_from_env(variable: str) -> date | None:
+    """The date an environment variable holds (YYYY-MM-DD), or None when it is unset or empty."""
+    configured = os.environ.get(variable, "").strip()
+    if not configured:
+        return None
+    try:
+        return date.fromisoformat(configured)
+    except ValueError:
+        raise ValueError(f"{variable}={configured!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-19") from None
+
+
 def demo_end_date() -> date:
     """The demo market's last session (ROTATION_DEMO_END_DATE, else the demo's own end)."""
     from orchestration.extract.demo import DEMO_END_DATE
 
-    configured = os.environ.get("ROTATION_DEMO_END_DATE", "").strip()
-    if not configured:
-        return DEMO_END_DATE
-    try:
-        return date.fromisoformat(configured)
-    except ValueError:
-        raise ValueError(f"ROTATION_DEMO_END_DATE={configured!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-19") from None
+    return date_from_env("ROTATION_DEMO_END_DATE") or DEMO_END_DATE
 
 
 # --- engine ------------------------------------------------------------------------------------
