@@ -18,15 +18,16 @@
 {% endmacro %}
 
 {#
-  The record, when the model can use it in this run: an incremental build on DuckDB, the record written.
-  On Spark (and before the first build that writes it) every pair is computed from the kept rows.
+  The record, when the model can use it in this run: an incremental build, the record written. Only the
+  DuckDB hooks write it, so on Spark (and before the first build that writes it) every pair is computed
+  from the kept rows.
 #}
 {% macro usable_streak_record() %}
-    {% if target.type == 'spark' or not execute or not is_incremental() %}
+    {% if not execute or not is_incremental() %}
         {{ return(none) }}
     {% endif %}
-    {{ return(adapter.get_relation(database=this.database, schema=ref('int_pair_sessions').schema,
-                                   identifier='streak_earlier_runs')) }}
+    {% set record = streak_record() %}
+    {{ return(adapter.get_relation(database=record.database, schema=record.schema, identifier=record.identifier)) }}
 {% endmacro %}
 
 {# The record's table, created empty when missing. #}
